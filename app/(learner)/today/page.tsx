@@ -1,0 +1,56 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { requireViewerForPage } from '@/lib/auth';
+import { getLearnerToday } from '@/lib/learners';
+
+export const metadata: Metadata = { title: 'Today' };
+
+function startOfUtcDay(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+export default async function TodayPage() {
+  const viewer = await requireViewerForPage();
+  const now = new Date();
+  const today = await getLearnerToday(viewer.id, now, startOfUtcDay(now));
+  return (
+    <div className="stack">
+      <div>
+        <h1>Today</h1>
+        <p className="page-lead">Welcome back, {viewer.name}. Here is where you stand.</p>
+      </div>
+      <section className="grid" aria-label="Your progress">
+        <div className="card">
+          <h2>Cards due</h2>
+          <div className="stat" data-testid="cards-due">
+            {today.cardsDue}
+          </div>
+          <p className="muted">
+            {today.cardsInQueue === 0
+              ? 'No cards in your queue yet. Cards join it as you read lessons.'
+              : `${today.cardsInQueue} cards in your queue; ${today.reviewsToday} reviewed today.`}
+          </p>
+        </div>
+        <div className="card">
+          <h2>Lessons read</h2>
+          <div className="stat" data-testid="lessons-read">
+            {today.lessonsRead}
+            {today.lessonsTotal > 0 && (
+              <span className="muted" style={{ fontSize: '1rem' }}>
+                {' '}
+                / {today.lessonsTotal}
+              </span>
+            )}
+          </div>
+          <p className="muted">
+            {today.lessonsTotal === 0 ? (
+              'The course content has not been loaded into this server yet.'
+            ) : (
+              <Link href="/learn">Continue reading</Link>
+            )}
+          </p>
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+'use client';
+
+import { type FormEvent, useId, useState } from 'react';
+
+interface Field {
+  name: 'name' | 'email' | 'password';
+  label: string;
+  type: string;
+  autoComplete: string;
+  hint?: string;
+}
+
+interface ApiError {
+  error?: { code?: string; message?: string; fields?: { path: string; message: string }[] };
+}
+
+/**
+ * Sign-in and sign-up form. Posts JSON to the auth route, shows the server's field errors next to
+ * their inputs and its message (e.g. "Try again in 42 s") above the button, then does a full
+ * navigation so every server component sees the new session cookie.
+ */
+export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: string }) {
+  const fields: Field[] =
+    mode === 'sign-up'
+      ? [
+          { name: 'name', label: 'Name', type: 'text', autoComplete: 'name' },
+          { name: 'email', label: 'Email', type: 'email', autoComplete: 'email' },
+          { name: 'password', label: 'Password', type: 'password', autoComplete: 'new-password', hint: 'At least 10 characters.' },
+        ]
+      : [
+          { name: 'email', label: 'Email', type: 'email', autoComplete: 'email' },
+          { name: 'password', label: 'Password', type: 'password', autoComplete: 'current-password' },
+        ];
+  const id = useId();
+  const [busy, setBusy] = useState(false);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setBusy(true);
+    setFormError(null);
+    setFieldErrors({});
+    const data = Object.fromEntries(new FormData(e.currentTarget));
+    try {
+      const res = await fetch(`/api/auth/${mode}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(data),
+      });
+      if (res.ok) {
+        window.location.assign(next);
+        return;
+      }
+      const body = (await res.json().catch(() => ({}))) as ApiError;
+      const errs: Record<string, string> = {};
+      for (const f of body.error?.fields ?? []) errs[f.path] = f.message;
+      setFieldErrors(errs);
+      setFormError(body.error?.message ?? `The server answered ${res.status}.`);
+    } catch {
+      setFormError('Could not reach the server. Check your connection and try again.');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} noValidate aria-describedby={formError ? `${id}-error` : undefined}>
+      {fields.map((f) => {
+        const err = fieldErrors[f.name];
+        const describedBy = [err ? `${id}-${f.name}-error` : '', f.hint ? `${id}-${f.name}-hint` : ''].filter(Boolean).join(' ');
+        return (
+          <div className="field" key={f.name}>
+            <label htmlFor={`${id}-${f.name}`}>{f.label}</label>
+            <input
+              id={`${id}-${f.name}`}
+              name={f.name}
+              type={f.type}
+              autoComplete={f.autoComplete}
+              required
+              aria-invalid={err ? true : undefined}
+              aria-describedby={describedBy || undefined}
+            />
+            {f.hint && !err && (
+              <span id={`${id}-${f.name}-hint`} className="muted" style={{ fontSize: '0.85rem' }}>
+                {f.hint}
+              </span>
+            )}
+            {err && (
+              <span id={`${id}-${f.name}-error`} className="field-error">
+                {err}
+              </span>
+            )}
+          </div>
+        );
+      })}
+      {formError && (
+        <p id={`${id}-error`} className="form-error" role="alert">
+          {formError}
+        </p>
+      )}
+      <button className="btn btn-primary" type="submit" disabled={busy} style={{ width: '100%' }}>
+        {busy ? 'Please wait…' : mode === 'sign-in' ? 'Sign in' : 'Create account'}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,91 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+
+export interface NavItem {
+  href: string;
+  label: string;
+  /** Key pressed after "g" to go there (g t → Today). */
+  key: string;
+}
+
+/** Primary navigation: marks the current page and adds "g then key" shortcuts (press ? for help). */
+export function ShellNav({ items }: { items: NavItem[] }) {
+  const pathname = usePathname();
+  const router = useRouter();
+  const [helpOpen, setHelpOpen] = useState(false);
+
+  useEffect(() => {
+    let pendingG = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    function onKey(e: KeyboardEvent) {
+      const t = e.target as HTMLElement | null;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.closest('.xterm'))) return;
+      if (e.key === 'Escape') setHelpOpen(false);
+      if (e.key === '?') {
+        setHelpOpen((o) => !o);
+        return;
+      }
+      if (pendingG) {
+        pendingG = false;
+        const item = items.find((i) => i.key === e.key);
+        if (item) {
+          e.preventDefault();
+          router.push(item.href);
+        }
+        return;
+      }
+      if (e.key === 'g') {
+        pendingG = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          pendingG = false;
+        }, 1200);
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [items, router]);
+
+  return (
+    <>
+      <nav className="nav" aria-label="Main">
+        {items.map((i) => {
+          const current = pathname === i.href || pathname.startsWith(`${i.href}/`);
+          return (
+            <Link key={i.href} href={i.href} aria-current={current ? 'page' : undefined}>
+              {i.label}
+            </Link>
+          );
+        })}
+      </nav>
+      {helpOpen && (
+        <div
+          role="dialog"
+          aria-modal="false"
+          aria-label="Keyboard shortcuts"
+          className="card"
+          style={{ position: 'fixed', right: '1rem', bottom: '1rem', zIndex: 20, maxWidth: 320 }}
+        >
+          <h2>Keyboard shortcuts</h2>
+          <ul className="muted" style={{ paddingLeft: '1.1rem', margin: '0.5rem 0' }}>
+            {items.map((i) => (
+              <li key={i.href}>
+                <kbd>g</kbd> <kbd>{i.key}</kbd> — {i.label}
+              </li>
+            ))}
+            <li>
+              <kbd>?</kbd> — show or hide this help
+            </li>
+          </ul>
+          <button type="button" className="btn btn-small" onClick={() => setHelpOpen(false)}>
+            Close
+          </button>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,116 @@
+import { APIError } from 'better-auth/api';
+import { z } from 'zod';
+import { getDb } from '@/lib/db';
+import { env } from '@/lib/env';
+import { AppError } from '@/lib/errors';
+import { getAuth } from './better-auth';
+import { clearAttempts, consumeAttempt } from './rate-limit';
+import type { Role } from './roles';
+
+/** Sign-up body. Field rules are shown to the user, so messages are written for people. */
+export const signUpSchema = z.object({
+  name: z.string().trim().min(1, 'Enter your name').max(80, 'Use at most 80 characters'),
+  email: z
+    .email('Enter a valid email address')
+    .max(254)
+    .transform((e) => e.toLowerCase()),
+  password: z.string().min(10, 'Use at least 10 characters').max(128, 'Use at most 128 characters'),
+});
+export type SignUpInput = z.infer<typeof signUpSchema>;
+
+export const signInSchema = z.object({
+  email: z
+    .email('Enter a valid email address')
+    .max(254)
+    .transform((e) => e.toLowerCase()),
+  password: z.string().min(1, 'Enter your password').max(128, 'Use at most 128 characters'),
+});
+export type SignInInput = z.infer<typeof signInSchema>;
+
+/** The Set-Cookie headers better-auth produced, for the route to forward. */
+export interface AuthOutcome {
+  user: { id: string; email: string; name: string };
+  setCookies: string[];
+}
+
+function setCookiesOf(headers: Headers): string[] {
+  return headers.getSetCookie();
+}
+
+/** Creates a student account and signs it in. Throws `conflict` when the email is taken. */
+export async function signUp(input: SignUpInput, requestHeaders: Headers): Promise<AuthOutcome> {
+  try {
+    const { headers, response } = await getAuth().api.signUpEmail({
+      body: { name: input.name, email: input.email, password: input.password },
+      headers: requestHeaders,
+      returnHeaders: true,
+    });
+    return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
+  } catch (err) {
+    if (err instanceof APIError && String(err.body?.code ?? '').startsWith('USER_ALREADY_EXISTS')) {
+      throw new AppError('conflict', 'An account with this email already exists. Sign in instead.', {
+        fields: [{ path: 'email', message: 'already registered' }],
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Signs in, rate limited per client address and per account (SIGNIN_LIMIT attempts per
+ * SIGNIN_WINDOW_SECONDS each). Counting happens before the password is checked, so a guesser
+ * learns nothing once limited; a successful sign-in restarts the account's counter.
+ */
+export async function signIn(input: SignInInput, clientIp: string, requestHeaders: Headers, now: Date): Promise<AuthOutcome> {
+  const { SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS } = env();
+  const verdicts = await Promise.all([
+    consumeAttempt(`ip:${clientIp}`, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
+    consumeAttempt(`acct:${input.email}`, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
+  ]);
+  const wait = Math.max(0, ...verdicts.map((v) => (v.allowed ? 0 : v.retryAfterSeconds)));
+  if (wait > 0) {
+    throw new AppError('rate_limited', `Too many sign-in attempts. Try again in ${wait} s.`, { retryAfterSeconds: wait });
+  }
+  try {
+    const { headers, response } = await getAuth().api.signInEmail({
+      body: { email: input.email, password: input.password },
+      headers: requestHeaders,
+      returnHeaders: true,
+    });
+    await clearAttempts(`acct:${input.email}`);
+    return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
+  } catch (err) {
+    if (err instanceof APIError && err.statusCode === 401) {
+      throw new AppError('invalid_credentials', 'That email and password do not match an account.');
+    }
+    throw err;
+  }
+}
+
+/** Ends the session in the database and returns the cookie-clearing headers. */
+export async function signOut(requestHeaders: Headers): Promise<string[]> {
+  const { headers } = await getAuth().api.signOut({ headers: requestHeaders, returnHeaders: true });
+  return setCookiesOf(headers);
+}
+
+/**
+ * Creates an account with a given role unless the email exists (then only the role is ensured).
+ * Used by the demo seed and by admins; never reachable from sign-up.
+ */
+export async function ensureAccount(input: SignUpInput & { role: Role }): Promise<{ id: string; created: boolean }> {
+  const db = getDb();
+  const existing = await db.user.findUnique({ where: { email: input.email } });
+  if (existing) {
+    if (existing.role !== input.role) await db.user.update({ where: { id: existing.id }, data: { role: input.role } });
+    return { id: existing.id, created: false };
+  }
+  const { user } = await getAuth().api.signUpEmail({
+    body: { name: input.name, email: input.email, password: input.password },
+  });
+  await db.user.update({ where: { id: user.id }, data: { role: input.role } });
+  return { id: user.id, created: true };
+}
+
+function pickUser(u: { id: string; email: string; name: string }) {
+  return { id: u.id, email: u.email, name: u.name };
+}

@@ -1,0 +1,5 @@
+export * from './accounts';
+export { SESSION_COOKIE_PREFIX } from './better-auth';
+export * from './permissions';
+export * from './roles';
+export { currentViewer, requireViewerForPage } from './session';

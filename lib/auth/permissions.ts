@@ -1,0 +1,33 @@
+import { AppError } from '@/lib/errors';
+import type { Viewer } from './roles';
+
+/**
+ * Every permission in the app, by name. Routes and pages call these and nothing else; a new
+ * capability adds a function here rather than an inline role comparison.
+ */
+
+/** Learner pages (Today, Learn, Review, Quizzes, Labs): any signed-in user. */
+export function canUseLearnerPages(viewer: Viewer | null): viewer is Viewer {
+  return viewer !== null;
+}
+
+/** The Instructor area and its APIs. */
+export function canViewInstructorArea(viewer: Viewer | null): viewer is Viewer {
+  return viewer !== null && (viewer.role === 'instructor' || viewer.role === 'admin');
+}
+
+/** Another learner's progress (lesson reads, reviews, lab grades). */
+export function canViewLearnerProgress(viewer: Viewer | null, learnerId: string): boolean {
+  return viewer !== null && (viewer.id === learnerId || canViewInstructorArea(viewer));
+}
+
+/** Changing someone's role. */
+export function canAssignRoles(viewer: Viewer | null): boolean {
+  return viewer?.role === 'admin';
+}
+
+/** Throws the right AppError when a check fails: 401 when signed out, 403 otherwise. */
+export function assertPermission(viewer: Viewer | null, allowed: boolean, what: string): asserts viewer is Viewer {
+  if (viewer === null) throw new AppError('unauthenticated', 'Sign in first.');
+  if (!allowed) throw new AppError('forbidden', `Your account is not allowed to ${what}.`);
+}

@@ -1,0 +1,6 @@
+/** Only same-site paths are allowed as a post-sign-in destination (no open redirects). */
+export function safeNextPath(value: string | string[] | undefined): string {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v?.startsWith('/') || v.startsWith('//') || v.startsWith('/\\')) return '/today';
+  return v;
+}

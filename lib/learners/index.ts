@@ -1,0 +1,56 @@
+import { getDb } from '@/lib/db';
+
+/** Per-learner facts for the instructor area. Callers check `canViewInstructorArea` first. */
+export interface LearnerSummary {
+  id: string;
+  name: string;
+  email: string;
+  joinedAt: Date;
+  lessonsRead: number;
+  cardsInQueue: number;
+  reviews: number;
+}
+
+export async function listLearners(): Promise<LearnerSummary[]> {
+  const rows = await getDb().user.findMany({
+    where: { role: 'student' },
+    orderBy: { createdAt: 'asc' },
+    select: {
+      id: true,
+      name: true,
+      email: true,
+      createdAt: true,
+      _count: { select: { lessonProgress: true, cardStates: true, reviewLogs: true } },
+    },
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    joinedAt: r.createdAt,
+    lessonsRead: r._count.lessonProgress,
+    cardsInQueue: r._count.cardStates,
+    reviews: r._count.reviewLogs,
+  }));
+}
+
+/** What the Today page shows: only counts that exist in the database. */
+export interface LearnerToday {
+  cardsInQueue: number;
+  cardsDue: number;
+  lessonsRead: number;
+  lessonsTotal: number;
+  reviewsToday: number;
+}
+
+export async function getLearnerToday(userId: string, now: Date, startOfDay: Date): Promise<LearnerToday> {
+  const db = getDb();
+  const [cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday] = await Promise.all([
+    db.cardState.count({ where: { userId, card: { retiredAt: null } } }),
+    db.cardState.count({ where: { userId, due: { lte: now }, card: { retiredAt: null } } }),
+    db.lessonProgress.count({ where: { userId } }),
+    db.lesson.count({ where: { retiredAt: null } }),
+    db.reviewLog.count({ where: { userId, reviewedAt: { gte: startOfDay } } }),
+  ]);
+  return { cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday };
+}

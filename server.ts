@@ -1,0 +1,55 @@
+/**
+ * The Kernel Map server: Next.js (pages, route handlers) and, on the same port, the lab terminal
+ * WebSocket (upgrade requests), in one Node process. `npm start` runs this after its set-up
+ * (scripts/start.mjs); `npm run dev` runs it with Next in development mode.
+ */
+import { createServer } from 'node:http';
+import next from 'next';
+import { EnvError, loadEnv } from '@/lib/env';
+import { CLIENT_IP_HEADER } from '@/lib/http/client-ip';
+import { runStartupTasks } from '@/lib/startup';
+
+async function main() {
+  let config: ReturnType<typeof loadEnv>;
+  try {
+    config = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(`[kernel-map] cannot start. ${err.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const dev = process.argv.includes('--dev');
+  const app = next({ dev, dir: import.meta.dirname, hostname: config.HOST, port: config.PORT });
+  const handleRequest = app.getRequestHandler();
+  await app.prepare();
+  await runStartupTasks(config);
+
+  const server = createServer((req, res) => {
+    // The peer address, as the rate limiter's key. Any client-sent value is overwritten.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    void handleRequest(req, res);
+  });
+  const upgradeNext = dev ? app.getUpgradeHandler() : null;
+  server.on('upgrade', (req, socket, head) => {
+    if (upgradeNext) return void upgradeNext(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+  });
+  server.listen(config.PORT, config.HOST, () => {
+    console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider})`);
+  });
+
+  const shutdown = (signal: string) => {
+    console.log(`[kernel-map] ${signal}: shutting down`);
+    server.close();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('[kernel-map] failed to start:', err);
+  process.exit(1);
+});
