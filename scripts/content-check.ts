@@ -4,7 +4,7 @@
  * `content lessons=… cards=… quizzes=… sections=… uncovered=…`. Exit 1 on any problem.
  *
  * Options: `--root <dir>` (default content), `--labs <dir>` (default labs),
- * `--dissertation <file>` (default $KERNEL_MAP_DISSERTATION or ../shared/seed/dissertation.md).
+ * `--dissertation <file>` (default $KERNEL_MAP_DISSERTATION or content/source/dissertation.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     labs: { type: 'string', default: 'labs' },
     dissertation: {
       type: 'string',
-      default: process.env.KERNEL_MAP_DISSERTATION ?? path.join('..', 'shared', 'seed', 'dissertation.md'),
+      default: process.env.KERNEL_MAP_DISSERTATION ?? path.join('content', 'source', 'dissertation.md'),
     },
   },
 });

@@ -240,6 +240,34 @@ function checkPlagiarism(course: Course, index: SourceIndex, report: Report): vo
 }
 
 /** Coverage of every section; a section is covered by ≥ 1 lesson section and ≥ 2 cards. */
+/**
+ * The dissertation's leaf headings (a `##` or `###` with no deeper heading under it), outside
+ * code fences. These are its sections; each must be named by some entry of sections.yaml.
+ */
+export function sourceSectionHeadings(dissertation: string): string[] {
+  const headings: { depth: number; text: string }[] = [];
+  let fenced = false;
+  for (const line of dissertation.split('\n')) {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    const m = fenced ? null : /^(#{2,3})\s+(.+?)\s*$/.exec(line);
+    if (m?.[1] && m[2]) headings.push({ depth: m[1].length, text: m[2] });
+  }
+  return headings.filter((h, i) => !(headings[i + 1] && headings[i + 1].depth > h.depth)).map((h) => h.text);
+}
+
+function checkSourceHeadings(course: Course, dissertation: string, report: Report): void {
+  const named = new Set(course.sections.map((s) => s.heading));
+  for (const heading of sourceSectionHeadings(dissertation)) {
+    if (!named.has(heading))
+      report(course.sectionsFile, 'coverage', `dissertation section "${heading}" is named by no entry (heading:) of the coverage map`);
+  }
+  const real = new Set(sourceSectionHeadings(dissertation));
+  for (const s of course.sections) {
+    if (!real.has(s.heading))
+      report(course.sectionsFile, 'reference', `section "${s.id}" names heading "${s.heading}", which the dissertation does not have`);
+  }
+}
+
 export function computeCoverage(course: Course): CoverageRow[] {
   const rows = new Map<string, CoverageRow>(
     course.sections.map((section) => [section.id, { section, lessonSections: [], cards: [], quizNodes: [], covered: false }]),
@@ -289,6 +317,7 @@ export function checkCourse(course: Course, options: CheckOptions): CheckReport 
   const cardIds = new Set(course.cards.map((c) => c.id));
   for (const quiz of course.quizzes) checkQuiz(quiz, cardIds, sectionIds, report);
   checkPlagiarism(course, indexSource(options.dissertation), report);
+  checkSourceHeadings(course, options.dissertation, report);
 
   const coverage = computeCoverage(course);
   for (const row of coverage) {

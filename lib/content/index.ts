@@ -13,6 +13,7 @@ export {
   computeCoverage,
   MIN_CARDS_PER_SECTION,
   MIN_LESSON_SECTIONS_PER_SECTION,
+  sourceSectionHeadings,
 } from './check';
 export { ContentError, type ContentProblem, formatProblem, type ProblemCode } from './errors';
 export { parseHeadings, slugify } from './headings';

@@ -18,6 +18,8 @@ export const sectionSchema = z.strictObject({
   /** A grouping label (`thesis`, `p1`…`p7`, `synthesis`, `trees`, `extras`), not a part reference. */
   part: idSchema,
   title: text,
+  /** The dissertation heading (`##`/`###` text) this section comes from; every leaf heading must be named. */
+  heading: text,
 });
 export const sectionsFileSchema = z.array(sectionSchema).min(1, 'must list at least one section');
 

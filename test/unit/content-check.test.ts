@@ -189,16 +189,25 @@ describe('quiz tree shape', () => {
 describe('coverage', () => {
   it('marks a section with no lesson section and no cards as uncovered', () => {
     const tree = fixtureTree();
-    tree.edit('sections.yaml', (t) => `${t}- { id: demo-extra, part: p1, title: "Untaught" }\n`);
+    tree.edit('sections.yaml', (t) => `${t}- { id: demo-extra, part: p1, title: "Untaught", heading: "The cost of a syscall" }\n`);
     const report = tree.check();
     expect(report.uncovered).toBe(1);
     expect(report.coverage.find((r) => r.section.id === 'demo-extra')).toMatchObject({ lessonSections: [], cards: [], covered: false });
     expectProblems(report.problems, [['coverage', 'sections.yaml', /section "demo-extra" is taught by 0 lesson sections and 0 cards/]]);
   });
 
+  it('reports a dissertation heading that no section names, and a section naming a heading that does not exist', () => {
+    const tree = fixtureTree();
+    tree.edit('sections.yaml', (t) => t.replace('heading: "The cost of a syscall"', 'heading: "The price of a syscall"'));
+    expectProblems(tree.check().problems, [
+      ['coverage', 'sections.yaml', /dissertation section "The cost of a syscall" is named by no entry/],
+      ['reference', 'sections.yaml', /section "demo-syscalls" names heading "The price of a syscall", which the dissertation does not have/],
+    ]);
+  });
+
   it('counts quiz nodes through the sections of the cards they link', () => {
     const tree = fixtureTree();
-    tree.edit('sections.yaml', (t) => `${t}- { id: demo-extra, part: p1, title: "Extra" }\n`);
+    tree.edit('sections.yaml', (t) => `${t}- { id: demo-extra, part: p1, title: "Extra", heading: "The cost of a syscall" }\n`);
     tree.edit(
       CARDS,
       (t) => `${t}- { id: extra-1, type: qa, section: demo-extra, lesson: "demo-lesson#crossing", front: "f", back: "b" }\n`,

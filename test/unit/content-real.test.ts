@@ -6,9 +6,9 @@ import { checkCourse, formatProblem, listLabIds, readCourse } from '@/lib/conten
 /**
  * CI guard for the real course: everything under content/ loads and passes every check
  * (references, quiz trees, coverage, plagiarism). Fails while content is being written; that
- * is intended. The dissertation is read from $KERNEL_MAP_DISSERTATION or ../shared/seed/.
+ * is intended. The dissertation is read from $KERNEL_MAP_DISSERTATION or content/source/.
  */
-const dissertationPath = process.env.KERNEL_MAP_DISSERTATION ?? path.resolve('..', 'shared', 'seed', 'dissertation.md');
+const dissertationPath = process.env.KERNEL_MAP_DISSERTATION ?? path.resolve('content', 'source', 'dissertation.md');
 
 describe('the real content/ tree', () => {
   it('has zero content:check errors and no uncovered sections', () => {
