@@ -1,3 +1,4 @@
+import { getCourse, syncCourse } from '@/lib/course';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '@/lib/demo';
 import type { Env } from '@/lib/env';
 
@@ -6,6 +7,12 @@ import type { Env } from '@/lib/env';
  * several web nodes starting together) changes nothing that is already in place.
  */
 export async function runStartupTasks(config: Env): Promise<void> {
+  const course = getCourse();
+  const sync = await syncCourse(course, new Date());
+  console.log(
+    `[kernel-map] course: ${course.lessons.length} lessons, ${course.cards.length} cards, ${course.quizzes.length} quizzes ` +
+      `(cards +${sync.cards.added} ~${sync.cards.updated} retired ${sync.cards.retired}; lessons +${sync.lessons.added} ~${sync.lessons.updated} retired ${sync.lessons.retired})`,
+  );
   if (config.SEED_DEMO) {
     const seeded = await seedDemoAccounts();
     const created = seeded.filter((s) => s.created).length;
