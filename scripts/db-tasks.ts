@@ -132,7 +132,9 @@ async function migrate(args: string[]): Promise<void> {
   const missing = migrationNames('sqlite').filter((m) => !migrationNames('postgresql').includes(m));
   const extra = migrationNames('postgresql').filter((m) => !migrationNames('sqlite').includes(m));
   if (extra.length > 0) {
-    console.warn(`\nWarning: PostgreSQL migrations with no SQLite twin: ${extra.join(', ')}. Create migrations with npm run db:migrate only.`);
+    console.warn(
+      `\nWarning: PostgreSQL migrations with no SQLite twin: ${extra.join(', ')}. Create migrations with npm run db:migrate only.`,
+    );
   }
   const last = missing.at(-1);
   if (last) {

@@ -460,8 +460,7 @@ async function runCliCommand(command, datasource) {
 
 async function serveJsonRpc(args) {
   const datamodels = await Promise.all(args.datamodels.map(async (f) => [f, await readFile(f, 'utf8')]));
-  const url =
-    args.datasource?.url ?? (providerOfDatamodels(datamodels) === 'postgresql' ? null : 'file::memory:');
+  const url = args.datasource?.url ?? (providerOfDatamodels(datamodels) === 'postgresql' ? null : 'file::memory:');
   const wasm = await loadWasmEngine();
   let db = null;
   let engine = null;
@@ -565,8 +564,7 @@ async function serveJsonRpc(args) {
     applyMigrations,
     createMigration: (p) => withMigrationsTable(() => withShadowDatabase(p, () => engine.createMigration(p))),
     devDiagnostic: (p) => withMigrationsTable(() => engine.devDiagnostic(p)),
-    diagnoseMigrationHistory: (p) =>
-      withMigrationsTable(() => engine.diagnoseMigrationHistory(p), { readOnly: true }),
+    diagnoseMigrationHistory: (p) => withMigrationsTable(() => engine.diagnoseMigrationHistory(p), { readOnly: true }),
     evaluateDataLoss: (p) => withMigrationsTable(() => withShadowDatabase(p, () => engine.evaluateDataLoss(p))),
     markMigrationApplied: (p) => withMigrationsTable(() => engine.markMigrationApplied(p)),
     markMigrationRolledBack: (p) => withMigrationsTable(() => engine.markMigrationRolledBack(p)),
