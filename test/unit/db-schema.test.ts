@@ -53,7 +53,9 @@ function tablesFromMigrations(folder: string): Tables {
     .map((d) => d.name)
     .sort();
   for (const migration of migrations) {
-    const sql = readFileSync(path.join(folder, migration, 'migration.sql'), 'utf8').replace(/^\s*--.*$/gm, '');
+    const sql = readFileSync(path.join(folder, migration, 'migration.sql'), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*--.*$/gm, '');
     for (const raw of sql.split(/;\s*(?:\n|$)/)) {
       const statement = raw.trim();
       const create = /^CREATE TABLE "([^"]+)"\s*\(([\s\S]*)\)$/i.exec(statement);
@@ -67,7 +69,7 @@ function tablesFromMigrations(folder: string): Tables {
         tables.delete(drop[1]);
         continue;
       }
-      const rename = /^ALTER TABLE "([^"]+)" RENAME TO "([^"]+)"$/i.exec(statement);
+      const rename = /^ALTER TABLE "([^"]+)"\s+RENAME TO\s+"([^"]+)"$/i.exec(statement);
       if (rename?.[1] && rename[2]) {
         tables.set(rename[2], tables.get(rename[1]) ?? new Set());
         tables.delete(rename[1]);
@@ -77,9 +79,9 @@ function tablesFromMigrations(folder: string): Tables {
       const columns = alter?.[1] ? tables.get(alter[1]) : undefined;
       if (!alter || !columns) continue;
       const clauses = alter[2] ?? '';
-      for (const m of clauses.matchAll(/ADD COLUMN "([^"]+)"/gi)) columns.add(m[1] ?? '');
-      for (const m of clauses.matchAll(/DROP COLUMN "([^"]+)"/gi)) columns.delete(m[1] ?? '');
-      for (const m of clauses.matchAll(/RENAME COLUMN "([^"]+)" TO "([^"]+)"/gi)) {
+      for (const m of clauses.matchAll(/ADD\s+(?:COLUMN\s+)?"([^"]+)"/gi)) columns.add(m[1] ?? '');
+      for (const m of clauses.matchAll(/DROP\s+(?:COLUMN\s+)?"([^"]+)"/gi)) columns.delete(m[1] ?? '');
+      for (const m of clauses.matchAll(/RENAME\s+(?:COLUMN\s+)?"([^"]+)"\s+TO\s+"([^"]+)"/gi)) {
         columns.delete(m[1] ?? '');
         columns.add(m[2] ?? '');
       }
