@@ -252,7 +252,7 @@ export function sourceSectionHeadings(dissertation: string): string[] {
     const m = fenced ? null : /^(#{2,3})\s+(.+?)\s*$/.exec(line);
     if (m?.[1] && m[2]) headings.push({ depth: m[1].length, text: m[2] });
   }
-  return headings.filter((h, i) => !(headings[i + 1] && headings[i + 1].depth > h.depth)).map((h) => h.text);
+  return headings.filter((h, i) => (headings[i + 1]?.depth ?? 0) <= h.depth).map((h) => h.text);
 }
 
 function checkSourceHeadings(course: Course, dissertation: string, report: Report): void {
