@@ -1,0 +1,35 @@
+/**
+ * lib/labs — lab VMs: guest images, the QEMU runner, the guest agent client, sessions and limits.
+ * Public entry: import from '@/lib/labs' only. Architecture and decisions: ./README.md.
+ */
+export type { ExecResult } from './agent-client';
+export { AgentError } from './agent-client';
+export type { EndReason, HostMemory, LabBackend, LabVm, VmState, VmStatus } from './backend';
+export type { ConsoleStream } from './console';
+export { LAB_ERROR_HTTP_STATUS, LabError, type LabErrorCode, LabsFullError, LearnerLimitError } from './errors';
+export {
+  DEFAULT_VARIANTS,
+  defaultCacheDir,
+  ensureLabImages,
+  type ImageBuildOptions,
+  type LabImages,
+  loadCurrentImages,
+} from './images';
+export { MARKER_PREFIX, PROMPT, QemuBackend, type QemuBackendOptions } from './qemu-backend';
+export { type Accel, buildQemuCommand, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
+export {
+  ARCHES,
+  type Arch,
+  ArchSchema,
+  ArgvSchema,
+  type ExecOptionsInput,
+  LabIdSchema,
+  LearnerIdSchema,
+  SafePathSchema,
+  SessionIdSchema,
+  type SessionSpec,
+  type SessionSpecInput,
+  SessionSpecSchema,
+  type TerminalSize,
+  TerminalSizeSchema,
+} from './schema';

@@ -1,0 +1,494 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, promises as fs, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AgentClient, type ExecResult } from './agent-client';
+import type { EndReason, HostMemory, LabBackend, LabVm, VmStatus } from './backend';
+import { plainText, SocketConsole } from './console';
+import { makeBlankDisk, makeLabDisk, readFileAfterRecovery } from './disk';
+import { LabError } from './errors';
+import type { ImageManifest, LabImages } from './images';
+import { snapshotKey } from './images';
+import { QmpClient, type QmpEvent } from './qmp';
+import {
+  type Accel,
+  ARCH_PROFILES,
+  buildQemuCommand,
+  type Command,
+  DEFAULT_GUEST_MEMORY_MIB,
+  type QemuLaunch,
+  type SnapshotVariant,
+  tiedToParent,
+} from './qemu-args';
+import { type Arch, type ExecOptionsInput, SafePathSchema, type SessionSpec, SessionSpecSchema, type TerminalSize, TerminalSizeSchema } from './schema';
+import { connectWhenReady } from './sockets';
+
+/** Guest RAM and TCG cache of every snapshot (a restore must use the same). */
+export const SNAPSHOT_MEMORY_MIB = DEFAULT_GUEST_MEMORY_MIB;
+export const SNAPSHOT_TB_SIZE_MIB = 64;
+/** Bump when takeSnapshot's recipe changes (part of the snapshot hash). */
+export const SNAPSHOT_RECIPE_VERSION = 3;
+const SNAPSHOT_SETTLE_MS = 500;
+/** The snapshot file is handed to QEMU as this inherited descriptor. */
+const INCOMING_FD = 3;
+
+/** The shell prompt (after escapes are stripped): "student@kmap:~$ " or "root@kmap:~# ". */
+export const PROMPT = /@kmap:[^\n]*[$#] $/;
+const PANIC = /Kernel panic - not syncing/;
+
+/** Written into QEMU's argv (-name) so orphan cleanup only ever kills our own VMs. */
+export const MARKER_PREFIX = 'kmap-lab:';
+
+interface VmFiles {
+  dir: string;
+  qmp: string;
+  console: string;
+  agent: string;
+  pidfile: string;
+  disk: string;
+}
+
+function vmFiles(dir: string): VmFiles {
+  return {
+    dir,
+    qmp: path.join(dir, 'qmp.sock'),
+    console: path.join(dir, 'console.sock'),
+    agent: path.join(dir, 'agent.sock'),
+    pidfile: path.join(dir, 'qemu.pid'),
+    disk: path.join(dir, 'disk.img'),
+  };
+}
+
+/**
+ * The launch description shared by the snapshot VM (`ramShared`, real kernel) and its clones
+ * (private RAM mapping, stub kernel: a restored VM never boots, so QEMU need not hold the
+ * 66 MB vmlinux and 40 MB initramfs in its heap).
+ */
+function launchFor(
+  image: ImageManifest,
+  variant: SnapshotVariant,
+  accel: Accel,
+  files: VmFiles,
+  marker: string,
+  ram: { file: string; shared: boolean },
+): QemuLaunch {
+  return {
+    arch: image.arch,
+    accel,
+    memoryMiB: SNAPSHOT_MEMORY_MIB,
+    tbSizeMiB: SNAPSHOT_TB_SIZE_MIB,
+    kernel: ram.shared ? image.kernel : image.stubKernel,
+    initrd: ram.shared ? image.initrd : image.stubInitrd,
+    ramFile: ram.file,
+    ramShared: ram.shared,
+    variant,
+    qmpSocket: files.qmp,
+    consoleSocket: files.console,
+    agentSocket: files.agent,
+    pidfile: files.pidfile,
+    marker,
+    ...(variant.disk ? { diskImage: files.disk } : {}),
+    sandbox: 'strict',
+  };
+}
+
+/** The command line a snapshot depends on, with per-VM paths blanked (part of the snapshot hash). */
+export function snapshotShape(image: ImageManifest, variant: SnapshotVariant, accel: Accel): string[] {
+  const c = buildQemuCommand(launchFor(image, variant, accel, vmFiles('/VM'), `${MARKER_PREFIX}X`, { file: '/RAM', shared: true }));
+  return [c.command, ...c.args.filter((a) => a !== 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny')];
+}
+
+/**
+ * One QEMU process and its three channels. Internal to this module; LabVm is the public face.
+ */
+class QemuVm implements LabVm {
+  readonly console: SocketConsole;
+  private ended: VmStatus | null = null;
+  private readonly endListeners = new Set<(s: VmStatus) => void>();
+  private shutdownReason: string | null = null;
+  private intended: EndReason | null = null;
+  private readonly exited: Promise<void>;
+  private readonly startedAt: number;
+  startMs: number | undefined;
+  private stderrTail = '';
+
+  constructor(
+    readonly id: string,
+    readonly arch: Arch,
+    private readonly child: ChildProcess,
+    private readonly files: VmFiles,
+    private readonly qmp: QmpClient,
+    consoleSocket: import('node:net').Socket,
+    private readonly agent: AgentClient,
+    private readonly hasDisk: boolean,
+    private readonly onGone: (id: string) => void,
+  ) {
+    this.startedAt = Date.now();
+    this.console = new SocketConsole(consoleSocket);
+    qmp.onEvent((e: QmpEvent) => {
+      if (e.event === 'SHUTDOWN' && typeof e.data.reason === 'string') this.shutdownReason = e.data.reason;
+      if (e.event === 'GUEST_PANICKED') this.shutdownReason = 'guest-panic';
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
+    });
+    this.exited = new Promise((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        this.finish(code, signal);
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode, child.signalCode);
+      else child.once('exit', done);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended) return;
+    let reason: EndReason;
+    if (this.intended) reason = this.intended;
+    else if (this.shutdownReason === 'guest-panic' || PANIC.test(this.console.recentText())) reason = 'panic';
+    else if (this.shutdownReason === 'guest-shutdown') reason = 'poweroff';
+    else if (this.shutdownReason === 'guest-reset') reason = 'reboot';
+    else reason = 'crashed';
+    const detail = signal ? `QEMU killed by ${signal}` : `QEMU exited with ${code}${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
+    this.ended = {
+      state: 'ended',
+      reason,
+      detail,
+      startedAt: this.startedAt,
+      endedAt: Date.now(),
+      ...(this.startMs !== undefined ? { startMs: this.startMs } : {}),
+    };
+    this.qmp.close();
+    this.agent.close();
+    this.console.close();
+    for (const l of this.endListeners) l(this.ended);
+    this.endListeners.clear();
+    this.onGone(this.id);
+  }
+
+  status(): VmStatus {
+    if (this.ended) return this.ended;
+    return { state: this.startMs === undefined ? 'starting' : 'running', startedAt: this.startedAt, ...(this.startMs !== undefined ? { startMs: this.startMs } : {}) };
+  }
+
+  onEnd(listener: (s: VmStatus) => void): () => void {
+    if (this.ended) {
+      listener(this.ended);
+      return () => {};
+    }
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  private assertRunning(): void {
+    if (this.ended) throw new LabError('session_ended', `the lab VM has ended (${this.ended.reason})`);
+  }
+
+  async exec(argv: readonly string[], opts?: ExecOptionsInput): Promise<ExecResult> {
+    this.assertRunning();
+    return this.agent.exec(argv, opts);
+  }
+
+  async resize(size: TerminalSize): Promise<void> {
+    const s = TerminalSizeSchema.parse(size);
+    const tty = `/dev/${ARCH_PROFILES[this.arch].consoleTty}`;
+    await this.exec(['stty', '-F', tty, 'rows', String(s.rows), 'cols', String(s.cols)], { timeoutMs: 5_000 });
+  }
+
+  async powerCut(): Promise<void> {
+    if (this.ended) return;
+    this.intended = 'power-cut';
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async readDiskFile(guestPath: string): Promise<Buffer | null> {
+    const p = SafePathSchema.parse(guestPath);
+    if (!this.hasDisk) throw new LabError('invalid_state', 'this session has no disk');
+    if (!this.ended) throw new LabError('invalid_state', 'cut the power (or stop) before reading the disk');
+    if (!existsSync(this.files.disk)) throw new LabError('invalid_state', 'the disk was already removed');
+    return readFileAfterRecovery(this.files.disk, p, this.files.dir);
+  }
+
+  /** Gracefully quits QEMU; after 2 s, SIGKILL. `keepFiles` leaves the disk for readDiskFile. */
+  async stop(reason: EndReason = 'stopped', keepFiles = false): Promise<void> {
+    if (!this.ended) {
+      this.intended = reason;
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
+      this.qmp.execute('quit', undefined, 2_000).catch(() => this.child.kill('SIGKILL'));
+      await this.exited;
+      clearTimeout(kill);
+    }
+    if (!keepFiles) await fs.rm(this.files.dir, { recursive: true, force: true });
+  }
+
+  async hostMemory(): Promise<HostMemory | null> {
+    if (this.ended || !this.child.pid) return null;
+    try {
+      const text = readFileSync(`/proc/${this.child.pid}/smaps_rollup`, 'utf8');
+      const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+      return {
+        pssKiB: kib('Pss'),
+        privateKiB: kib('Private_Clean') + kib('Private_Dirty'),
+        rssKiB: kib('Rss'),
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Resolves when QEMU has exited. */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+}
+
+export interface QemuBackendOptions {
+  images: LabImages;
+  /** Per-VM sockets, pidfiles and disks (default .cache/labs/run). Unix socket paths must stay < 108 bytes. */
+  runDir: string;
+  /** Accelerator per arch; must match the snapshots' (they record theirs). */
+  now?: () => Date;
+  /** Time allowed from spawn to prompt (default 60 s: 20 VMs restoring at once on 2 cores take a while). */
+  startTimeoutMs?: number;
+}
+
+/** Runs lab VMs as local QEMU processes restored from the image builder's snapshots. */
+export class QemuBackend implements LabBackend {
+  readonly name = 'qemu-local';
+  private readonly vms = new Map<string, QemuVm>();
+  private readonly now: () => Date;
+  private readonly startTimeoutMs: number;
+
+  constructor(private readonly opts: QemuBackendOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  }
+
+  /**
+   * Kills QEMU processes a previous server left behind in runDir (identified by pidfile and the
+   * marker in their argv, so an unrelated process that reused the pid is never touched) and
+   * removes their files. Call once at start, before accepting sessions.
+   */
+  static async cleanOrphans(runDir: string): Promise<number> {
+    let killed = 0;
+    const entries = await fs.readdir(runDir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const dir = path.join(runDir, e.name);
+      const pid = Number((await fs.readFile(path.join(dir, 'qemu.pid'), 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 1) {
+        const argv = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (argv.split('\0').some((a) => a.startsWith(`${MARKER_PREFIX}${e.name},`))) {
+          try {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    return killed;
+  }
+
+  get running(): number {
+    return this.vms.size;
+  }
+
+  get(sessionId: string): LabVm | undefined {
+    return this.vms.get(sessionId);
+  }
+
+  async start(specInput: SessionSpec, sessionId: string): Promise<LabVm> {
+    const spec = SessionSpecSchema.parse(specInput);
+    if (!/^[A-Za-z0-9_-]{8,64}$/.test(sessionId)) throw new LabError('invalid_request', 'malformed session id');
+    const variant: SnapshotVariant = { user: spec.user, disk: spec.disk !== undefined };
+    const snap = this.opts.images.snapshots[snapshotKey(spec.arch, variant)];
+    const image = this.opts.images.images[spec.arch];
+    if (!snap || !image || snap.imageHash !== image.hash)
+      throw new LabError('images_missing', `no ${spec.arch} snapshot for ${variant.user}${variant.disk ? ' with a disk' : ''}; run npm run labs:images`);
+    const files = vmFiles(path.join(this.opts.runDir, sessionId));
+    await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
+    const t0 = Date.now();
+    let child: ChildProcess | undefined;
+    try {
+      if (spec.disk) await makeLabDisk(files.disk, spec.disk.seedDir);
+      const launch = { ...launchFor(image, variant, snap.accel, files, `${MARKER_PREFIX}${sessionId}`, { file: snap.ram, shared: false }), incoming: true };
+      const fd = openSync(snap.state, 'r');
+      try {
+        child = spawnQemu(tiedToParent(buildQemuCommand(launch)), files.dir, fd);
+      } finally {
+        closeSync(fd);
+      }
+      const vm = await this.attach(sessionId, spec.arch, child, files, variant.disk, true);
+      vm.startMs = Date.now() - t0;
+      return vm;
+    } catch (e) {
+      child?.kill('SIGKILL');
+      await fs.rm(files.dir, { recursive: true, force: true });
+      if (e instanceof LabError) throw e;
+      throw new LabError('start_failed', `the lab VM did not start: ${(e as Error).message}`);
+    }
+  }
+
+  /** Connects to a restored QEMU, resumes it, and waits for prompt + agent. */
+  private async attach(sessionId: string, arch: Arch, child: ChildProcess, files: VmFiles, hasDisk: boolean, restored: boolean): Promise<QemuVm> {
+    const deadline = Date.now() + this.startTimeoutMs;
+    const t0 = Date.now();
+    const trace = (what: string) => {
+      if (process.env.KMAP_LABS_TRACE) {
+        let rss = '';
+        try {
+          rss = /^Rss:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8'))?.[1] ?? '';
+        } catch {}
+        console.error(`[labs] ${sessionId} +${Date.now() - t0} ms ${what} rss=${rss}`);
+      }
+    };
+    const left = () => Math.max(1, deadline - Date.now());
+    let exitedEarly = false;
+    child.once('exit', () => {
+      exitedEarly = true;
+    });
+    const alive = () => !exitedEarly;
+    const qmp = await QmpClient.connect(files.qmp, left(), alive);
+    trace('qmp connected');
+    const [consoleSocket, agent] = await Promise.all([connectWhenReady(files.console, left(), alive), AgentClient.connect(files.agent, left(), alive)]);
+    const vm = new QemuVm(sessionId, arch, child, files, qmp, consoleSocket, agent, hasDisk, (id) => this.vms.delete(id));
+    this.vms.set(sessionId, vm);
+    try {
+      if (restored) {
+        await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+        await qmp.execute('migrate-incoming', { uri: `fd:${INCOMING_FD}` });
+        trace('incoming started');
+        for (;;) {
+          const s = await qmp.status();
+          if (s !== 'inmigrate') break;
+          if (Date.now() > deadline) throw new Error('snapshot restore timed out');
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        trace('restored');
+        await qmp.execute('cont');
+        trace('cont');
+      }
+      // The snapshot was taken at a prompt; Enter makes the shell print a fresh one for us.
+      vm.console.markTail();
+      vm.console.write('\r');
+      const ready = [
+        vm.console.waitFor(PROMPT, left()).then(() => trace('prompt')),
+        agent.sync(this.now(), randomBytes(64), left()).then(() => trace('clock + rng synced')),
+      ];
+      await Promise.all(ready);
+      if (hasDisk) {
+        // The snapshot saw a blank disk: drop its cached blocks, then mount this session's.
+        await agent.exec(['blockdev', '--flushbufs', '/dev/vda'], { timeoutMs: 10_000 });
+        const m = await agent.exec(['mount', '-t', 'ext4', '-o', 'commit=600', '/dev/vda', '/mnt/lab'], { timeoutMs: 10_000 });
+        if (m.exitCode !== 0) throw new Error(`mounting the lab disk failed: ${m.stderr.trim()}`);
+      }
+      return vm;
+    } catch (e) {
+      const status = vm.status();
+      await vm.stop('crashed');
+      const why = status.state === 'ended' ? ` (${status.detail})` : '';
+      throw new Error(`${(e as Error).message}${why}`);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop('stopped')));
+  }
+}
+
+function spawnQemu(cmd: Command, cwd: string, incomingFd?: number): ChildProcess {
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe'];
+  if (incomingFd !== undefined) stdio.push(incomingFd);
+  const child = spawn(cmd.command, cmd.args, { cwd, stdio, detached: false });
+  child.on('error', () => {});
+  return child;
+}
+
+/**
+ * Boots a VM cold, waits for the prompt and the agent, pauses it and writes its state to
+ * `stateFile` (QMP stop + migrate). Used by the image builder.
+ */
+export async function takeSnapshot(args: {
+  image: ImageManifest;
+  variant: SnapshotVariant;
+  accel: Accel;
+  stateFile: string;
+  ramFile: string;
+  workDir: string;
+  log: (l: string) => void;
+}): Promise<{ bootMs: number }> {
+  const { image, variant, accel, stateFile, workDir } = args;
+  if (!/^[A-Za-z0-9._/-]+$/.test(stateFile)) throw new Error(`unsafe snapshot path ${stateFile}`);
+  const files = vmFiles(path.join(workDir, 'boot'));
+  await fs.rm(files.dir, { recursive: true, force: true });
+  await fs.mkdir(files.dir, { recursive: true });
+  if (variant.disk) await makeBlankDisk(files.disk);
+  await fs.rm(args.ramFile, { force: true });
+  const launch: QemuLaunch = {
+    ...launchFor(image, variant, accel, files, `${MARKER_PREFIX}snapshot-build`, { file: args.ramFile, shared: true }),
+    sandbox: 'allow-spawn',
+  };
+  const t0 = Date.now();
+  const child = spawnQemu(tiedToParent(buildQemuCommand(launch)), files.dir);
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const alive = () => !exited;
+  try {
+    const qmp = await QmpClient.connect(files.qmp, 30_000, alive);
+    const consoleSocket = await connectWhenReady(files.console, 30_000, alive);
+    const console = new SocketConsole(consoleSocket);
+    const agent = await AgentClient.connect(files.agent, 30_000, alive);
+    try {
+      await console.waitFor(PROMPT, 180_000);
+      for (let i = 0; ; i++) {
+        try {
+          await agent.ping(1_000);
+          break;
+        } catch (e) {
+          if (i > 60 || exited) throw e;
+        }
+      }
+      const bootMs = Date.now() - t0;
+      // Let the boot's last writes settle so every clone starts from a quiet guest.
+      await new Promise((r) => setTimeout(r, SNAPSHOT_SETTLE_MS));
+      await qmp.execute('stop');
+      await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+      await qmp.execute('migrate', { uri: `exec:cat > ${stateFile}` });
+      for (;;) {
+        const s = await qmp.migrationStatus();
+        if (s === 'completed') break;
+        if (s === 'failed' || s === 'cancelled') throw new Error(`snapshot migration ${s}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await qmp.execute('quit').catch(() => undefined);
+      args.log(`[labs:images]   ${image.arch} ${variant.user}${variant.disk ? '+disk' : ''}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`);
+      return { bootMs };
+    } finally {
+      agent.close();
+      console.close();
+      qmp.close();
+    }
+  } catch (e) {
+    throw new Error(`snapshot boot failed: ${(e as Error).message}\n${stderr}`);
+  } finally {
+    child.kill('SIGKILL');
+    await fs.rm(files.dir, { recursive: true, force: true });
+  }
+}
+
+export { plainText };
