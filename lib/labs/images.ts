@@ -176,8 +176,8 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   for (const arch of arches) {
     const image = await buildImage(arch, root, cacheDir, progress);
     result.images[arch] = image;
+    const accel = opts.accel?.[arch] ?? (arch === 'x86_64' ? await chooseX86Accel(image, cacheDir, log) : 'tcg');
     for (const variant of variants) {
-      const accel = opts.accel?.[arch] ?? 'tcg';
       result.snapshots[snapshotKey(arch, variant)] = await progress.run(`${arch}: snapshot ${variantKey(variant)} (${accel})`, () =>
         ensureSnapshot(image, variant, accel, cacheDir, log),
       );
@@ -188,6 +188,44 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   await fs.writeFile(tmp, JSON.stringify(result, null, 2));
   await fs.rename(tmp, path.join(cacheDir, 'current.json'));
   return result;
+}
+
+/**
+ * KVM when a real probe says so (cached per image in kvm-probe.json), TCG otherwise.
+ * KMAP_LABS_ACCEL=tcg|kvm overrides.
+ */
+async function chooseX86Accel(image: ImageManifest, cacheDir: string, log: BuildLog): Promise<Accel> {
+  const forced = process.env.KMAP_LABS_ACCEL;
+  if (forced === 'tcg' || forced === 'kvm') return forced;
+  const cacheFile = path.join(cacheDir, 'kvm-probe.json');
+  const cached = await fs
+    .readFile(cacheFile, 'utf8')
+    .then((t) => z.object({ imageHash: z.string(), usable: z.boolean(), reason: z.string() }).parse(JSON.parse(t)))
+    .catch(() => null);
+  if (cached?.imageHash === image.hash) return cached.usable ? 'kvm' : 'tcg';
+  const { probeKvm } = await import('./kvm');
+  const { takeSnapshot } = await import('./qemu-backend');
+  const probe = await probeKvm(async () => {
+    const dir = path.join(cacheDir, 'kvm-probe');
+    await fs.mkdir(dir, { recursive: true });
+    try {
+      await takeSnapshot({
+        image,
+        variant: { user: 'student', disk: false },
+        accel: 'kvm',
+        stateFile: path.join(dir, 'state'),
+        ramFile: path.join(dir, 'ram'),
+        workDir: dir,
+        log,
+        busyLoopMs: 45_000,
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+  log(`[labs:images] KVM for x86_64: ${probe.usable ? 'yes' : 'no'} (${probe.reason})`);
+  await fs.writeFile(cacheFile, JSON.stringify({ imageHash: image.hash, ...probe }));
+  return probe.usable ? 'kvm' : 'tcg';
 }
 
 /* ------------------------------------------------------------------ host tools */

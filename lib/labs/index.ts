@@ -15,6 +15,20 @@ export {
   type LabImages,
   loadCurrentImages,
 } from './images';
+export {
+  type Capacity,
+  type CapacityPolicy,
+  DEFAULT_CAPACITY_POLICY,
+  estimateWaitMinutes,
+  extendedExpiry,
+  globalSessionCap,
+  type HostResources,
+  limitReached,
+} from './limits';
+export { LabSessionManager, type LabSession, type SessionInfo, type SessionManagerOptions, type SessionState } from './sessions';
+export { ByteRing } from './ring-buffer';
+export { decodeAgentReply, encodeAgentRequest, LineDecoder } from './agent-protocol';
+export { type KvmProbe, probeKvm } from './kvm';
 export { MARKER_PREFIX, PROMPT, QemuBackend, type QemuBackendOptions } from './qemu-backend';
 export { type Accel, buildQemuCommand, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
 export {

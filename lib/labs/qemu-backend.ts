@@ -8,7 +8,7 @@ import { plainText, SocketConsole } from './console';
 import { makeBlankDisk, makeLabDisk, readFileAfterRecovery } from './disk';
 import { LabError } from './errors';
 import type { ImageManifest, LabImages } from './images';
-import { snapshotKey } from './images';
+import { defaultCacheDir, ensureLabImages, loadCurrentImages, snapshotKey } from './images';
 import { QmpClient, type QmpEvent } from './qmp';
 import {
   type Accel,
@@ -298,6 +298,21 @@ export class QemuBackend implements LabBackend {
     return killed;
   }
 
+  /**
+   * The usual way to get a backend: removes orphans from a previous run, then loads the images
+   * (building whatever is missing, which takes a minute or two the first time).
+   */
+  static async create(opts: { root?: string; cacheDir?: string; runDir?: string; log?: (l: string) => void; now?: () => Date } = {}): Promise<QemuBackend> {
+    const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.root);
+    const runDir = opts.runDir ?? path.join(cacheDir, 'run');
+    await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
+    await QemuBackend.cleanOrphans(runDir);
+    const images =
+      (await loadCurrentImages(cacheDir)) ??
+      (await ensureLabImages({ ...(opts.root ? { root: opts.root } : {}), cacheDir, ...(opts.log ? { log: opts.log } : {}) }));
+    return new QemuBackend({ images, runDir, ...(opts.now ? { now: opts.now } : {}) });
+  }
+
   get running(): number {
     return this.vms.size;
   }
@@ -425,6 +440,8 @@ export async function takeSnapshot(args: {
   ramFile: string;
   workDir: string;
   log: (l: string) => void;
+  /** Run a busy loop this long before snapshotting (KVM probe). */
+  busyLoopMs?: number;
 }): Promise<{ bootMs: number }> {
   const { image, variant, accel, stateFile, workDir } = args;
   if (!/^[A-Za-z0-9._/-]+$/.test(stateFile)) throw new Error(`unsafe snapshot path ${stateFile}`);
@@ -464,6 +481,14 @@ export async function takeSnapshot(args: {
         }
       }
       const bootMs = Date.now() - t0;
+      if (args.busyLoopMs) {
+        // The KVM probe: kvm_pvm hosts boot fine and die ~40 s later under load.
+        const script = 'end=$(( $(date +%s) + $1 )); while [ $(date +%s) -lt $end ]; do :; done; echo ok';
+        const r = await agent.exec(['/bin/sh', '-c', script, 'probe', String(Math.ceil(args.busyLoopMs / 1000))], {
+          timeoutMs: args.busyLoopMs + 30_000,
+        });
+        if (r.stdout.trim() !== 'ok') throw new Error('busy loop failed');
+      }
       // Let the boot's last writes settle so every clone starts from a quiet guest.
       await new Promise((r) => setTimeout(r, SNAPSHOT_SETTLE_MS));
       await qmp.execute('stop');

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { buildQemuCommand, type QemuLaunch, tiedToParent } from '@/lib/labs';
+
+const base: QemuLaunch = {
+  arch: 'x86_64',
+  accel: 'tcg',
+  memoryMiB: 256,
+  tbSizeMiB: 64,
+  kernel: '/img/kernel',
+  initrd: '/img/initrd.cpio',
+  ramFile: '/snap/ram',
+  ramShared: false,
+  variant: { user: 'student', disk: false },
+  qmpSocket: '/run/s1/qmp.sock',
+  consoleSocket: '/run/s1/console.sock',
+  agentSocket: '/run/s1/agent.sock',
+  pidfile: '/run/s1/qemu.pid',
+  marker: 'kmap-lab:s1',
+  sandbox: 'strict',
+  incoming: true,
+};
+
+const after = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+
+describe('buildQemuCommand', () => {
+  it('gives an x86_64 clone no network, a RAM cap, qboot + PVH, a strict sandbox and a deferred restore', () => {
+    const { command, args } = buildQemuCommand(base);
+    expect(command).toBe('qemu-system-x86_64');
+    expect(after(args, '-nic')).toEqual(['none']);
+    expect(args).toContain('-nodefaults');
+    expect(after(args, '-m')).toEqual(['256M']);
+    expect(after(args, '-bios')).toEqual(['/usr/share/qemu/qboot.rom']);
+    expect(after(args, '-sandbox')).toEqual(['on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny']);
+    expect(after(args, '-incoming')).toEqual(['defer']);
+    expect(after(args, '-object')[0]).toBe('memory-backend-file,id=ram0,size=256M,mem-path=/snap/ram,share=off');
+    expect(after(args, '-name')[0]).toBe('kmap-lab:s1,debug-threads=off');
+    expect(after(args, '-append')[0]).toContain('lab.user=student');
+    expect(after(args, '-append')[0]).toContain('console=ttyS0');
+    expect(args.some((a) => a.includes('netdev'))).toBe(false);
+  });
+
+  it('uses virt + cortex-a57 and ttyAMA0 for aarch64, and never KVM there', () => {
+    const { command, args } = buildQemuCommand({ ...base, arch: 'aarch64' });
+    expect(command).toBe('qemu-system-aarch64');
+    expect(after(args, '-cpu')).toEqual(['cortex-a57']);
+    expect(after(args, '-append')[0]).toContain('console=ttyAMA0');
+    expect(() => buildQemuCommand({ ...base, arch: 'aarch64', accel: 'kvm' })).toThrow(/KVM/);
+  });
+
+  it('adds the lab disk only for the disk variant', () => {
+    expect(() => buildQemuCommand({ ...base, variant: { user: 'student', disk: true } })).toThrow(/disk image/);
+    const { args } = buildQemuCommand({ ...base, variant: { user: 'student', disk: true }, diskImage: '/run/s1/disk.img' });
+    expect(after(args, '-drive')[0]).toMatch(/^file=\/run\/s1\/disk\.img,format=raw,if=none,id=d0,/);
+    expect(after(args, '-device')).toContain('virtio-blk-pci,drive=d0,id=vd0');
+  });
+
+  it('refuses paths that would inject QEMU options (commas) instead of quoting them', () => {
+    expect(() => buildQemuCommand({ ...base, diskImage: '/x,format=qcow2', variant: { user: 'student', disk: true } })).toThrow(/QEMU option/);
+    expect(() => buildQemuCommand({ ...base, consoleSocket: '/tmp/a,server=off' })).toThrow(/QEMU option/);
+    expect(() => buildQemuCommand({ ...base, marker: 'x,process=evil' })).toThrow(/QEMU option/);
+  });
+
+  it('rejects an out-of-range memory cap', () => {
+    expect(() => buildQemuCommand({ ...base, memoryMiB: 1 << 20 })).toThrow(/memoryMiB/);
+  });
+
+  it('ties QEMU to its parent with setpriv --pdeathsig KILL, as an argument array', () => {
+    const c = tiedToParent(buildQemuCommand(base));
+    expect(c.command).toBe('setpriv');
+    expect(c.args.slice(0, 4)).toEqual(['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64']);
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ConsoleStream,
+  type EndReason,
+  type LabBackend,
+  LabError,
+  LabSessionManager,
+  LabsFullError,
+  type LabVm,
+  LearnerLimitError,
+  type VmStatus,
+} from '@/lib/labs';
+
+/** A backend whose VMs are plain objects: the manager's rules, without QEMU. */
+function fakeBackend(clock: { now: number }): LabBackend & { stopped: EndReason[] } {
+  const stopped: EndReason[] = [];
+  return {
+    name: 'fake',
+    stopped,
+    async start(spec, id) {
+      let ended: VmStatus | null = null;
+      const listeners: ((s: VmStatus) => void)[] = [];
+      const console: ConsoleStream = {
+        onData: () => () => {},
+        write: () => true,
+        pause: () => {},
+        resume: () => {},
+        scrollback: () => Buffer.alloc(0),
+        bytesReceived: 0,
+        lastInputAt: clock.now,
+        waitFor: async () => {},
+      };
+      const vm: LabVm = {
+        id,
+        arch: spec.arch,
+        console,
+        exec: async () => ({ exitCode: 0, signal: 0, timedOut: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 0 }),
+        resize: async () => {},
+        powerCut: async () => {},
+        readDiskFile: async () => null,
+        status: () => ended ?? { state: 'running', startedAt: 0 },
+        onEnd: (l) => {
+          listeners.push(l);
+          return () => {};
+        },
+        stop: async (reason = 'stopped') => {
+          stopped.push(reason);
+          ended = { state: 'ended', reason, startedAt: 0 };
+          for (const l of listeners) l(ended);
+        },
+        hostMemory: async () => null,
+      };
+      return vm;
+    },
+    async shutdown() {},
+  };
+}
+
+const min = 60_000;
+
+describe('LabSessionManager', () => {
+  it('allows one session per learner and names the one to resume', async () => {
+    const clock = { now: 1_000_000 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 10, reapIntervalMs: 0, now: () => clock.now });
+    const s = await m.start({ learnerId: 'alice', labId: 'hello', arch: 'x86_64' });
+    const err = await m.start({ learnerId: 'alice', labId: 'hello', arch: 'aarch64' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LearnerLimitError);
+    expect((err as LearnerLimitError).sessionIds).toEqual([s.id]);
+    expect((err as LabError).httpStatus).toBe(409);
+  });
+
+  it('answers "labs are full" with an estimated wait when the global cap is reached', async () => {
+    const clock = { now: 1_000_000 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 2, reapIntervalMs: 0, now: () => clock.now, idleMs: 15 * min });
+    await m.start({ learnerId: 'a', labId: 'hello', arch: 'x86_64' });
+    await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
+    clock.now += 5 * min;
+    const err = await m.start({ learnerId: 'c', labId: 'hello', arch: 'x86_64' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LabsFullError);
+    expect((err as LabsFullError).retryAfterMinutes).toBe(10);
+    expect((err as LabsFullError).message).toBe('Labs are full — try again in about 10 min.');
+  });
+
+  it('counts a session that is still starting against the caps (no overshoot on concurrent starts)', async () => {
+    const clock = { now: 0 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 1, reapIntervalMs: 0, now: () => clock.now });
+    const results = await Promise.allSettled([
+      m.start({ learnerId: 'a', labId: 'hello', arch: 'x86_64' }),
+      m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('reaps idle and expired sessions with the reason, and extension moves the TTL', async () => {
+    const clock = { now: 0 };
+    const backend = fakeBackend(clock);
+    const m = new LabSessionManager({ backend, globalCap: 5, reapIntervalMs: 0, now: () => clock.now, ttlMs: 60 * min, idleMs: 15 * min });
+    const a = await m.start({ learnerId: 'a', labId: 'hello', arch: 'x86_64' });
+    clock.now = 15 * min;
+    expect(await m.reap()).toEqual([a.id]);
+    expect(a.info()).toMatchObject({ state: 'ended', endReason: 'idle' });
+    const b = await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
+    expect(m.extend('b', b.id, 30 * min).expiresAt).toBe(15 * min + 90 * min);
+    expect(backend.stopped).toEqual(['idle']);
+  });
+
+  it("refuses another learner's session id, malformed ids and hostile specs", async () => {
+    const clock = { now: 0 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 5, reapIntervalMs: 0, now: () => clock.now });
+    const s = await m.start({ learnerId: 'alice', labId: 'hello', arch: 'x86_64' });
+    expect(() => m.getForLearner('mallory', s.id)).toThrow(LabError);
+    expect(() => m.getForLearner('alice', '../../etc/passwd')).toThrow(/no such lab session/);
+    expect(m.getForLearner('alice', s.id).id).toBe(s.id);
+    const hostile: unknown[] = [
+      { learnerId: 'x', labId: '../etc', arch: 'x86_64' },
+      { learnerId: 'x', labId: 'hello;rm -rf /', arch: 'x86_64' },
+      { learnerId: 'x', labId: '-hello', arch: 'x86_64' },
+      { learnerId: 'x', labId: 'a'.repeat(49), arch: 'x86_64' },
+      { learnerId: 'x', labId: 'hello', arch: 'x86_64,accel=kvm' },
+      { learnerId: 'x', labId: 'hello', arch: 'riscv64' },
+      { learnerId: 'x', labId: 'hello', arch: 'x86_64', user: 'agent' },
+      { learnerId: 'x y', labId: 'hello', arch: 'x86_64' },
+    ];
+    for (const spec of hostile) {
+      const err = await m.start(spec as never).catch((e: unknown) => e);
+      expect(err, JSON.stringify(spec)).toBeInstanceOf(LabError);
+      expect((err as LabError).code).toBe('invalid_request');
+    }
+  });
+});
