@@ -7,7 +7,6 @@ import { createServer } from 'node:http';
 import next from 'next';
 import { EnvError, loadEnv } from '@/lib/env';
 import { CLIENT_IP_HEADER } from '@/lib/http/client-ip';
-import { runStartupTasks } from '@/lib/startup';
 
 async function main() {
   let config: ReturnType<typeof loadEnv>;
@@ -24,6 +23,8 @@ async function main() {
   const app = next({ dev, dir: import.meta.dirname, hostname: config.HOST, port: config.PORT });
   const handleRequest = app.getRequestHandler();
   await app.prepare();
+  // Imported after Next has set up its request context: lib/auth reaches next/headers.
+  const { runStartupTasks } = await import('@/lib/startup');
   await runStartupTasks(config);
 
   const server = createServer((req, res) => {

@@ -1,4 +1,4 @@
-import { ensureAccount } from '@/lib/auth';
+import { ensureAccount } from '@/lib/auth/accounts';
 
 /**
  * The demo accounts seeded on start (SEED_DEMO=true, the default). Printed at start and listed in

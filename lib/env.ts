@@ -41,8 +41,10 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ message: 'each entry must be an origin such as https://kernelmap.example' }))),
-  /** Sign-in attempts allowed per window, per client address and per account. */
+  /** Sign-in attempts allowed per window for one account (from any address). */
   SIGNIN_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** Sign-in attempts allowed per window from one client address (for any accounts). */
+  SIGNIN_IP_LIMIT: z.coerce.number().int().min(1).default(50),
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   /** Seed the demo instructor and student on start (idempotent). */
   SEED_DEMO: z

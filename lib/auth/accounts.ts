@@ -1,4 +1,3 @@
-import { APIError } from 'better-auth/api';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
@@ -47,7 +46,7 @@ export async function signUp(input: SignUpInput, requestHeaders: Headers): Promi
     });
     return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
   } catch (err) {
-    if (err instanceof APIError && String(err.body?.code ?? '').startsWith('USER_ALREADY_EXISTS')) {
+    if (betterAuthError(err)?.code.startsWith('USER_ALREADY_EXISTS')) {
       throw new AppError('conflict', 'An account with this email already exists. Sign in instead.', {
         fields: [{ path: 'email', message: 'already registered' }],
       });
@@ -57,14 +56,14 @@ export async function signUp(input: SignUpInput, requestHeaders: Headers): Promi
 }
 
 /**
- * Signs in, rate limited per client address and per account (SIGNIN_LIMIT attempts per
- * SIGNIN_WINDOW_SECONDS each). Counting happens before the password is checked, so a guesser
+ * Signs in, rate limited per client address (SIGNIN_IP_LIMIT) and per account (SIGNIN_LIMIT)
+ * attempts per SIGNIN_WINDOW_SECONDS. Counting happens before the password is checked, so a guesser
  * learns nothing once limited; a successful sign-in restarts the account's counter.
  */
 export async function signIn(input: SignInInput, clientIp: string, requestHeaders: Headers, now: Date): Promise<AuthOutcome> {
-  const { SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS } = env();
+  const { SIGNIN_LIMIT, SIGNIN_IP_LIMIT, SIGNIN_WINDOW_SECONDS } = env();
   const verdicts = await Promise.all([
-    consumeAttempt(`ip:${clientIp}`, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
+    consumeAttempt(`ip:${clientIp}`, SIGNIN_IP_LIMIT, SIGNIN_WINDOW_SECONDS, now),
     consumeAttempt(`acct:${input.email}`, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
   ]);
   const wait = Math.max(0, ...verdicts.map((v) => (v.allowed ? 0 : v.retryAfterSeconds)));
@@ -80,7 +79,7 @@ export async function signIn(input: SignInInput, clientIp: string, requestHeader
     await clearAttempts(`acct:${input.email}`);
     return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
   } catch (err) {
-    if (err instanceof APIError && err.statusCode === 401) {
+    if (betterAuthError(err)?.status === 401) {
       throw new AppError('invalid_credentials', 'That email and password do not match an account.');
     }
     throw err;
@@ -109,6 +108,18 @@ export async function ensureAccount(input: SignUpInput & { role: Role }): Promis
   });
   await db.user.update({ where: { id: user.id }, data: { role: input.role } });
   return { id: user.id, created: true };
+}
+
+/**
+ * better-auth reports expected failures as `APIError { statusCode, body: { code } }`. The class
+ * can exist twice in a bundle (better-call is bundled into several chunks), so `instanceof` is not
+ * reliable: recognise it by shape and keep only the status and the documented error code.
+ */
+function betterAuthError(err: unknown): { status: number; code: string } | null {
+  if (!(err instanceof Error) || err.name !== 'APIError') return null;
+  const e = err as Error & { statusCode?: unknown; body?: { code?: unknown } };
+  if (typeof e.statusCode !== 'number') return null;
+  return { status: e.statusCode, code: typeof e.body?.code === 'string' ? e.body.code : '' };
 }
 
 function pickUser(u: { id: string; email: string; name: string }) {

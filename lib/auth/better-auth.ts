@@ -36,6 +36,8 @@ function createAuth() {
     },
     rateLimit: { enabled: false },
     telemetry: { enabled: false },
+    // Its warnings (no fixed base URL: we derive it per request; "invalid password") are expected.
+    logger: { level: 'error' },
     trustedOrigins: (request) => (request ? allowedOrigins(request) : []),
     advanced: {
       cookiePrefix: SESSION_COOKIE_PREFIX,

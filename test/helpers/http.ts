@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /**
  * A tiny cookie-keeping HTTP client that behaves like a same-origin browser page: it sends the
  * Origin header on state-changing requests and keeps the cookies the server sets.
@@ -43,6 +45,40 @@ export class Browserish {
   post(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request('POST', path, body, headers);
   }
+}
+
+/**
+ * A POST sent from a chosen loopback source address (127.0.0.x), so tests can act as different
+ * clients: the server keys its per-address limit on the TCP peer address.
+ */
+export function postFrom(
+  localAddress: string,
+  url: string,
+  body: unknown,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const u = new URL(url);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', origin: u.origin, 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => {
+          data += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 let n = 0;

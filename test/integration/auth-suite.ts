@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browserish, newAccount } from '../helpers/http';
+import { Browserish, newAccount, postFrom } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
 
 const DEMO_INSTRUCTOR = { email: 'instructor@kernelmap.test', password: 'kernelmap-instructor' };
@@ -13,7 +13,7 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
   describe(`accounts, roles and the shell over HTTP (${provider})`, () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startServer({ provider, env: { SIGNIN_LIMIT: '4', SIGNIN_WINDOW_SECONDS: '120' } });
+      server = await startServer({ provider, env: { SIGNIN_LIMIT: '4', SIGNIN_IP_LIMIT: '20', SIGNIN_WINDOW_SECONDS: '120' } });
     });
     afterAll(async () => {
       await server?.cleanup();
@@ -122,6 +122,23 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
       // Even the right password waits until the window ends.
       const right = await new Browserish(server.url).post('/api/auth/sign-in', { email: account.email, password: account.password });
       expect(right.status).toBe(429);
+    });
+
+    it('limits sign-in attempts per client address, whatever the account', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const res = await postFrom('127.0.0.9', `${server.url}/api/auth/sign-in`, {
+          email: `nobody-${i}@example.test`,
+          password: 'guess guess',
+        });
+        statuses.push(res.status);
+        if (res.status === 429) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+      expect(statuses[20]).toBe(429);
+      // Another address is not affected.
+      const other = await postFrom('127.0.0.10', `${server.url}/api/auth/sign-in`, DEMO_STUDENT);
+      expect(other.status).toBe(200);
     });
 
     it('signs out: the old session cookie stops working', async () => {
