@@ -201,7 +201,11 @@ describe('coverage', () => {
     tree.edit('sections.yaml', (t) => t.replace('heading: "The cost of a syscall"', 'heading: "The price of a syscall"'));
     expectProblems(tree.check().problems, [
       ['coverage', 'sections.yaml', /dissertation section "The cost of a syscall" is named by no entry/],
-      ['reference', 'sections.yaml', /section "demo-syscalls" names heading "The price of a syscall", which the dissertation does not have/],
+      [
+        'reference',
+        'sections.yaml',
+        /section "demo-syscalls" names heading "The price of a syscall", which the dissertation does not have/,
+      ],
     ]);
   });
 
