@@ -2,6 +2,7 @@
  * npm run labs:images — builds the lab guest images and snapshots (cached; see lib/labs/images.ts).
  * Options: --arch x86_64|aarch64 (repeatable), --no-install (print apt commands instead of running them).
  */
+import path from 'node:path';
 import { ARCHES, type Arch, ArchSchema, ensureLabImages } from '@/lib/labs';
 
 const argv = process.argv.slice(2);
@@ -11,7 +12,9 @@ const t0 = Date.now();
 ensureLabImages({ arches: arches.length ? arches : ARCHES, installMissing: !argv.includes('--no-install') })
   .then((built) => {
     for (const [key, s] of Object.entries(built.snapshots))
-      console.log(`[labs:images] ${key}: ${(s.bytes / 1048576).toFixed(0)} MiB snapshot (${s.accel}), ${s.state}`);
+      console.log(
+        `[labs:images] ${key}: ${s.accel}, device state ${(s.bytes / 1024).toFixed(0)} KiB + guest RAM file, booted in ${(s.bootMs / 1000).toFixed(1)} s: ${path.dirname(s.state)}`,
+      );
     console.log(`[labs:images] ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   })
   .catch((e: unknown) => {

@@ -1,6 +1,6 @@
 import type net from 'node:net';
-import { type AgentRequestBody, decodeAgentReply, encodeAgentRequest, type ExecReply, LineDecoder, toHex } from './agent-protocol';
-import { type ExecOptions, ExecOptionsSchema, type ExecOptionsInput, ArgvSchema } from './schema';
+import { type AgentRequestBody, decodeAgentReply, type ExecReply, encodeAgentRequest, LineDecoder, toHex } from './agent-protocol';
+import { ArgvSchema, type ExecOptions, type ExecOptionsInput, ExecOptionsSchema } from './schema';
 import { connectWhenReady } from './sockets';
 
 /** What a command run through the agent produced. */

@@ -123,7 +123,11 @@ export class SocketConsole implements ConsoleStream {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(w);
-        reject(new Error(`console: ${pattern} not seen within ${timeoutMs} ms; last output: ${JSON.stringify(plainText(this.tail).slice(-300))}`));
+        reject(
+          new Error(
+            `console: ${pattern} not seen within ${timeoutMs} ms; last output: ${JSON.stringify(plainText(this.tail).slice(-300))}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(w);
     });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { haveCommand, run, runText } from './proc';
-import { ARCH_PROFILES, type Accel, type SnapshotVariant, variantKey } from './qemu-args';
+import { type Accel, ARCH_PROFILES, type SnapshotVariant, variantKey } from './qemu-args';
 import { ARCHES, type Arch } from './schema';
 
 /**
@@ -43,9 +43,7 @@ const WANTED_MODULES = [
   'virtio_blk',
 ];
 
-export interface BuildLog {
-  (line: string): void;
-}
+export type BuildLog = (line: string) => void;
 
 export interface ImageBuildOptions {
   /** Repository root: where labs/ and lib/labs/guest live. Default: process.cwd(). */
@@ -184,6 +182,7 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
     }
   }
   await fs.mkdir(cacheDir, { recursive: true });
+  await collectGarbage(cacheDir, result);
   const tmp = path.join(cacheDir, `current.json.${process.pid}`);
   await fs.writeFile(tmp, JSON.stringify(result, null, 2));
   await fs.rename(tmp, path.join(cacheDir, 'current.json'));
@@ -228,6 +227,27 @@ async function chooseX86Accel(image: ImageManifest, cacheDir: string, log: Build
   return probe.usable ? 'kvm' : 'tcg';
 }
 
+/**
+ * Removes image and snapshot folders that are no longer current and untouched for an hour (a
+ * running server may still restore from the previous build for a while; files it has open stay
+ * valid after unlinking anyway).
+ */
+async function collectGarbage(cacheDir: string, current: LabImages): Promise<void> {
+  const keep = new Set([
+    ...Object.values(current.images).map((i) => path.dirname(i.kernel)),
+    ...Object.values(current.snapshots).map((s) => path.dirname(s.state)),
+  ]);
+  for (const sub of ['images', 'snapshots']) {
+    const dir = path.join(cacheDir, sub);
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+      const p = path.join(dir, name);
+      if (keep.has(p)) continue;
+      const st = await fs.stat(p).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 3_600_000) await fs.rm(p, { recursive: true, force: true });
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ host tools */
 
 const HOST_TOOLS: Record<string, string> = {
@@ -256,7 +276,8 @@ async function ensureHostTools(arches: readonly Arch[], install: boolean, log: B
   if (!existsSync('/usr/aarch64-linux-gnu/lib/libc.a')) missing.add('libc6-dev-arm64-cross');
   if (!existsSync('/usr/lib/x86_64-linux-gnu/libc.a')) missing.add('libc6-dev');
   const foreign = (await runText('dpkg', ['--print-foreign-architectures'])).split('\n');
-  const needArm = arches.includes('aarch64') && !foreign.includes('arm64') && (await runText('dpkg', ['--print-architecture'])).trim() !== 'arm64';
+  const needArm =
+    arches.includes('aarch64') && !foreign.includes('arm64') && (await runText('dpkg', ['--print-architecture'])).trim() !== 'arm64';
   const isRoot = process.getuid?.() === 0;
   if (missing.size === 0 && !needArm) return;
   const pkgs = [...missing].sort();
@@ -271,7 +292,10 @@ async function ensureHostTools(arches: readonly Arch[], install: boolean, log: B
   log(`[labs:images] installing host packages: ${commands.join(' && ')}`);
   if (needArm) await run('dpkg', ['--add-architecture', 'arm64']);
   await run('apt-get', ['update']);
-  if (pkgs.length) await run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (pkgs.length)
+    await run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
 }
 
 /* ------------------------------------------------------------------ packages */
@@ -329,7 +353,12 @@ async function downloadPackages(debArch: string, packages: DebPackage[], cacheDi
   const dir = path.join(cacheDir, 'debs', debArch);
   await fs.mkdir(dir, { recursive: true });
   const missing = packages.filter((p) => !existsSync(path.join(dir, p.file)));
-  if (missing.length) await run('apt-get', ['download', ...missing.map((p) => `${p.name}:${p.architecture === 'all' ? debArch : p.architecture}=${p.version}`)], { cwd: dir });
+  if (missing.length)
+    await run(
+      'apt-get',
+      ['download', ...missing.map((p) => `${p.name}:${p.architecture === 'all' ? debArch : p.architecture}=${p.version}`)],
+      { cwd: dir },
+    );
   for (const p of packages) if (!existsSync(path.join(dir, p.file))) throw new Error(`apt-get download did not produce ${p.file}`);
   return dir;
 }
@@ -432,7 +461,9 @@ async function moduleLoadOrder(stage: string, release: string): Promise<string[]
 async function elfInfo(file: string): Promise<{ needed: string[]; runpath: string[]; interp: string | null }> {
   const dyn = await runText('readelf', ['-d', '-W', file]).catch(() => '');
   const needed = [...dyn.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1] ?? '');
-  const runpath = [...dyn.matchAll(/\((?:RUNPATH|RPATH)\)\s+Library (?:runpath|rpath): \[([^\]]+)\]/g)].flatMap((m) => (m[1] ?? '').split(':'));
+  const runpath = [...dyn.matchAll(/\((?:RUNPATH|RPATH)\)\s+Library (?:runpath|rpath): \[([^\]]+)\]/g)].flatMap((m) =>
+    (m[1] ?? '').split(':'),
+  );
   const hdr = await runText('readelf', ['-l', '-W', file]).catch(() => '');
   const interp = /Requesting program interpreter: ([^\]]+)\]/.exec(hdr)?.[1] ?? null;
   return { needed, runpath, interp };
@@ -560,7 +591,17 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
   const stubInitrd = path.join(dir, 'stub-initrd');
   if (arch === 'x86_64') {
     // A PVH ELF, so QEMU picks the same option ROM (pvh.bin) as for the real kernel.
-    await run('gcc', ['-m32', '-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none', '-Wl,-Ttext=0x100000', '-o', stubKernel, path.join(root, 'lib/labs/guest/pvh-stub.S')]);
+    await run('gcc', [
+      '-m32',
+      '-nostdlib',
+      '-static',
+      '-no-pie',
+      '-Wl,--build-id=none',
+      '-Wl,-Ttext=0x100000',
+      '-o',
+      stubKernel,
+      path.join(root, 'lib/labs/guest/pvh-stub.S'),
+    ]);
   } else {
     // An arm64 Image header ("ARM\x64" at 0x38, image_size at 0x10) and nothing else.
     const img = Buffer.alloc(4096);
@@ -591,7 +632,23 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
       await fs.copyFile(await fs.realpath(path.join(stage, rel)), dest);
       if (mode !== undefined) await fs.chmod(dest, mode);
     };
-    for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'run', 'tmp', 'root', 'home/student', 'mnt/lab', 'opt/labs/bin', 'etc', 'var/tmp'])
+    for (const d of [
+      'bin',
+      'sbin',
+      'usr/bin',
+      'usr/sbin',
+      'proc',
+      'sys',
+      'dev',
+      'run',
+      'tmp',
+      'root',
+      'home/student',
+      'mnt/lab',
+      'opt/labs/bin',
+      'etc',
+      'var/tmp',
+    ])
       await fs.mkdir(path.join(tree, d), { recursive: true });
     await fs.chmod(path.join(tree, 'root'), 0o700);
     await copy('bin/busybox', 'bin/busybox', 0o755);
@@ -614,7 +671,11 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
     await collectPaths(tree, '.', files);
     const fh = await fs.open(initrd, 'w');
     try {
-      await run('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0'], { cwd: tree, input: `${files.sort().join('\n')}\n`, stdoutFd: fh.fd });
+      await run('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0'], {
+        cwd: tree,
+        input: `${files.sort().join('\n')}\n`,
+        stdoutFd: fh.fd,
+      });
     } finally {
       await fh.close();
     }
@@ -647,11 +708,26 @@ async function collectPaths(base: string, rel: string, out: string[]): Promise<v
 
 /* ------------------------------------------------------------------ snapshots */
 
-async function ensureSnapshot(image: ImageManifest, variant: SnapshotVariant, accel: Accel, cacheDir: string, log: BuildLog): Promise<SnapshotManifest> {
+async function ensureSnapshot(
+  image: ImageManifest,
+  variant: SnapshotVariant,
+  accel: Accel,
+  cacheDir: string,
+  log: BuildLog,
+): Promise<SnapshotManifest> {
   // Imported lazily: the snapshot step boots a VM with the runner's own machinery.
-  const { takeSnapshot, snapshotShape, SNAPSHOT_MEMORY_MIB, SNAPSHOT_TB_SIZE_MIB, SNAPSHOT_RECIPE_VERSION } = await import('./qemu-backend');
+  const { takeSnapshot, snapshotShape, SNAPSHOT_MEMORY_MIB, SNAPSHOT_TB_SIZE_MIB, SNAPSHOT_RECIPE_VERSION } = await import(
+    './qemu-backend'
+  );
   const qemuVersion = (await runText(ARCH_PROFILES[image.arch].qemuBinary, ['--version'])).split('\n')[0] ?? '';
-  const hash = sha(image.hash, `recipe:${SNAPSHOT_RECIPE_VERSION}`, qemuVersion, accel, variantKey(variant), JSON.stringify(snapshotShape(image, variant, accel))).slice(0, 16);
+  const hash = sha(
+    image.hash,
+    `recipe:${SNAPSHOT_RECIPE_VERSION}`,
+    qemuVersion,
+    accel,
+    variantKey(variant),
+    JSON.stringify(snapshotShape(image, variant, accel)),
+  ).slice(0, 16);
   const dir = path.join(cacheDir, 'snapshots', `${image.arch}-${variantKey(variant)}-${hash}`);
   const manifestPath = path.join(dir, 'manifest.json');
   const existing = await fs

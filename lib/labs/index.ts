@@ -4,6 +4,7 @@
  */
 export type { ExecResult } from './agent-client';
 export { AgentError } from './agent-client';
+export { decodeAgentReply, encodeAgentRequest, LineDecoder } from './agent-protocol';
 export type { EndReason, HostMemory, LabBackend, LabVm, VmState, VmStatus } from './backend';
 export type { ConsoleStream } from './console';
 export { LAB_ERROR_HTTP_STATUS, LabError, type LabErrorCode, LabsFullError, LearnerLimitError } from './errors';
@@ -15,6 +16,7 @@ export {
   type LabImages,
   loadCurrentImages,
 } from './images';
+export { type KvmProbe, probeKvm } from './kvm';
 export {
   type Capacity,
   type CapacityPolicy,
@@ -25,12 +27,9 @@ export {
   type HostResources,
   limitReached,
 } from './limits';
-export { LabSessionManager, type LabSession, type SessionInfo, type SessionManagerOptions, type SessionState } from './sessions';
-export { ByteRing } from './ring-buffer';
-export { decodeAgentReply, encodeAgentRequest, LineDecoder } from './agent-protocol';
-export { type KvmProbe, probeKvm } from './kvm';
-export { MARKER_PREFIX, PROMPT, QemuBackend, type QemuBackendOptions } from './qemu-backend';
 export { type Accel, buildQemuCommand, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
+export { MARKER_PREFIX, PROMPT, QemuBackend, type QemuBackendOptions } from './qemu-backend';
+export { ByteRing } from './ring-buffer';
 export {
   ARCHES,
   type Arch,
@@ -47,3 +46,4 @@ export {
   type TerminalSize,
   TerminalSizeSchema,
 } from './schema';
+export { type LabSession, LabSessionManager, type SessionInfo, type SessionManagerOptions, type SessionState } from './sessions';

@@ -22,7 +22,8 @@ export async function probeKvm(bootCheck?: () => Promise<void>): Promise<KvmProb
     if (code !== 'EINVAL') return { usable: false, reason: `/dev/kvm cannot be opened (${code})` };
   }
   const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-  if (!flags.includes('vmx') && !flags.includes('svm')) return { usable: false, reason: 'CPU shows no vmx/svm (paravirtual or nested KVM)' };
+  if (!flags.includes('vmx') && !flags.includes('svm'))
+    return { usable: false, reason: 'CPU shows no vmx/svm (paravirtual or nested KVM)' };
   if (!bootCheck) return { usable: false, reason: 'no boot check run' };
   try {
     await bootCheck();

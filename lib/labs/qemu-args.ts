@@ -36,7 +36,14 @@ export const ARCH_PROFILES: Record<Arch, ArchProfile> = {
     consoleTty: 'ttyS0',
     // qboot + a raw vmlinux entered through PVH: 2.3 s to a prompt instead of 5.5 s with
     // SeaBIOS + bzImage (notes, "Boot").
-    machineArgs: (accel) => ['-M', 'pc,memory-backend=ram0', '-bios', '/usr/share/qemu/qboot.rom', '-cpu', accel === 'kvm' ? 'host' : 'qemu64'],
+    machineArgs: (accel) => [
+      '-M',
+      'pc,memory-backend=ram0',
+      '-bios',
+      '/usr/share/qemu/qboot.rom',
+      '-cpu',
+      accel === 'kvm' ? 'host' : 'qemu64',
+    ],
   },
   aarch64: {
     arch: 'aarch64',

@@ -9,7 +9,6 @@ import { makeBlankDisk, makeLabDisk, readFileAfterRecovery } from './disk';
 import { LabError } from './errors';
 import type { ImageManifest, LabImages } from './images';
 import { defaultCacheDir, ensureLabImages, loadCurrentImages, snapshotKey } from './images';
-import { QmpClient, type QmpEvent } from './qmp';
 import {
   type Accel,
   ARCH_PROFILES,
@@ -20,7 +19,17 @@ import {
   type SnapshotVariant,
   tiedToParent,
 } from './qemu-args';
-import { type Arch, type ExecOptionsInput, SafePathSchema, type SessionSpec, SessionSpecSchema, type TerminalSize, TerminalSizeSchema } from './schema';
+import { QmpClient, type QmpEvent } from './qmp';
+import {
+  type Arch,
+  type ExecOptionsInput,
+  type LabUser,
+  SafePathSchema,
+  type SessionSpec,
+  SessionSpecSchema,
+  type TerminalSize,
+  TerminalSizeSchema,
+} from './schema';
 import { connectWhenReady } from './sockets';
 
 /** Guest RAM and TCG cache of every snapshot (a restore must use the same). */
@@ -173,7 +182,11 @@ class QemuVm implements LabVm {
 
   status(): VmStatus {
     if (this.ended) return this.ended;
-    return { state: this.startMs === undefined ? 'starting' : 'running', startedAt: this.startedAt, ...(this.startMs !== undefined ? { startMs: this.startMs } : {}) };
+    return {
+      state: this.startMs === undefined ? 'starting' : 'running',
+      startedAt: this.startedAt,
+      ...(this.startMs !== undefined ? { startMs: this.startMs } : {}),
+    };
   }
 
   onEnd(listener: (s: VmStatus) => void): () => void {
@@ -302,7 +315,9 @@ export class QemuBackend implements LabBackend {
    * The usual way to get a backend: removes orphans from a previous run, then loads the images
    * (building whatever is missing, which takes a minute or two the first time).
    */
-  static async create(opts: { root?: string; cacheDir?: string; runDir?: string; log?: (l: string) => void; now?: () => Date } = {}): Promise<QemuBackend> {
+  static async create(
+    opts: { root?: string; cacheDir?: string; runDir?: string; log?: (l: string) => void; now?: () => Date } = {},
+  ): Promise<QemuBackend> {
     const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.root);
     const runDir = opts.runDir ?? path.join(cacheDir, 'run');
     await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
@@ -328,21 +343,27 @@ export class QemuBackend implements LabBackend {
     const snap = this.opts.images.snapshots[snapshotKey(spec.arch, variant)];
     const image = this.opts.images.images[spec.arch];
     if (!snap || !image || snap.imageHash !== image.hash)
-      throw new LabError('images_missing', `no ${spec.arch} snapshot for ${variant.user}${variant.disk ? ' with a disk' : ''}; run npm run labs:images`);
+      throw new LabError(
+        'images_missing',
+        `no ${spec.arch} snapshot for ${variant.user}${variant.disk ? ' with a disk' : ''}; run npm run labs:images`,
+      );
     const files = vmFiles(path.join(this.opts.runDir, sessionId));
     await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
     const t0 = Date.now();
     let child: ChildProcess | undefined;
     try {
       if (spec.disk) await makeLabDisk(files.disk, spec.disk.seedDir);
-      const launch = { ...launchFor(image, variant, snap.accel, files, `${MARKER_PREFIX}${sessionId}`, { file: snap.ram, shared: false }), incoming: true };
+      const launch = {
+        ...launchFor(image, variant, snap.accel, files, `${MARKER_PREFIX}${sessionId}`, { file: snap.ram, shared: false }),
+        incoming: true,
+      };
       const fd = openSync(snap.state, 'r');
       try {
         child = spawnQemu(tiedToParent(buildQemuCommand(launch)), files.dir, fd);
       } finally {
         closeSync(fd);
       }
-      const vm = await this.attach(sessionId, spec.arch, child, files, variant.disk, true);
+      const vm = await this.attach(sessionId, spec.arch, spec.user, child, files, variant.disk, true);
       vm.startMs = Date.now() - t0;
       return vm;
     } catch (e) {
@@ -354,7 +375,15 @@ export class QemuBackend implements LabBackend {
   }
 
   /** Connects to a restored QEMU, resumes it, and waits for prompt + agent. */
-  private async attach(sessionId: string, arch: Arch, child: ChildProcess, files: VmFiles, hasDisk: boolean, restored: boolean): Promise<QemuVm> {
+  private async attach(
+    sessionId: string,
+    arch: Arch,
+    user: LabUser,
+    child: ChildProcess,
+    files: VmFiles,
+    hasDisk: boolean,
+    restored: boolean,
+  ): Promise<QemuVm> {
     const deadline = Date.now() + this.startTimeoutMs;
     const t0 = Date.now();
     const trace = (what: string) => {
@@ -374,7 +403,10 @@ export class QemuBackend implements LabBackend {
     const alive = () => !exitedEarly;
     const qmp = await QmpClient.connect(files.qmp, left(), alive);
     trace('qmp connected');
-    const [consoleSocket, agent] = await Promise.all([connectWhenReady(files.console, left(), alive), AgentClient.connect(files.agent, left(), alive)]);
+    const [consoleSocket, agent] = await Promise.all([
+      connectWhenReady(files.console, left(), alive),
+      AgentClient.connect(files.agent, left(), alive),
+    ]);
     const vm = new QemuVm(sessionId, arch, child, files, qmp, consoleSocket, agent, hasDisk, (id) => this.vms.delete(id));
     this.vms.set(sessionId, vm);
     try {
@@ -405,6 +437,10 @@ export class QemuBackend implements LabBackend {
         await agent.exec(['blockdev', '--flushbufs', '/dev/vda'], { timeoutMs: 10_000 });
         const m = await agent.exec(['mount', '-t', 'ext4', '-o', 'commit=600', '/dev/vda', '/mnt/lab'], { timeoutMs: 10_000 });
         if (m.exitCode !== 0) throw new Error(`mounting the lab disk failed: ${m.stderr.trim()}`);
+        // Seed files carry the host's owners; hand them to the lab user, then commit, so the
+        // starting state is durable before the learner touches anything.
+        if (user !== 'root') await agent.exec(['chown', '-R', `${user}:${user}`, '/mnt/lab'], { timeoutMs: 10_000 });
+        await agent.exec(['sync'], { timeoutMs: 10_000 });
       }
       return vm;
     } catch (e) {
@@ -501,7 +537,9 @@ export async function takeSnapshot(args: {
         await new Promise((r) => setTimeout(r, 50));
       }
       await qmp.execute('quit').catch(() => undefined);
-      args.log(`[labs:images]   ${image.arch} ${variant.user}${variant.disk ? '+disk' : ''}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`);
+      args.log(
+        `[labs:images]   ${image.arch} ${variant.user}${variant.disk ? '+disk' : ''}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`,
+      );
       return { bootMs };
     } finally {
       agent.close();

@@ -59,16 +59,29 @@ export const ExecOptionsSchema = z.object({
   /** Guest account to run as (default root — graders gather evidence as root). */
   user: LabUserSchema.default('root'),
   /** Bytes fed to stdin. */
-  stdin: z.string().max(1024 * 1024).optional(),
+  stdin: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
   /** Cap for stdout and for stderr, each; the rest is dropped and flagged as truncated. */
-  maxOutput: z.number().int().min(0).max(4 * 1024 * 1024).default(64 * 1024),
+  maxOutput: z
+    .number()
+    .int()
+    .min(0)
+    .max(4 * 1024 * 1024)
+    .default(64 * 1024),
 });
 export type ExecOptionsInput = z.input<typeof ExecOptionsSchema>;
 export type ExecOptions = z.output<typeof ExecOptionsSchema>;
 
 /** argv for a guest command: an array, never a shell string. */
 export const ArgvSchema = z
-  .array(z.string().max(64 * 1024).refine((a) => !a.includes('\0'), 'argument contains NUL'))
+  .array(
+    z
+      .string()
+      .max(64 * 1024)
+      .refine((a) => !a.includes('\0'), 'argument contains NUL'),
+  )
   .min(1)
   .max(256);
 

@@ -103,7 +103,8 @@ export class LabSessionManager {
    */
   async start(input: SessionSpecInput): Promise<LabSession> {
     const parsed = SessionSpecSchema.safeParse(input);
-    if (!parsed.success) throw new LabError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new LabError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const spec = parsed.data;
     const live = this.live();
     const mine = live.filter((e) => e.learnerId === spec.learnerId);
@@ -168,7 +169,9 @@ export class LabSessionManager {
    */
   getForLearner(learnerId: string, sessionId: string): LabSession {
     const e =
-      LearnerIdSchema.safeParse(learnerId).success && SessionIdSchema.safeParse(sessionId).success ? this.entries.get(sessionId) : undefined;
+      LearnerIdSchema.safeParse(learnerId).success && SessionIdSchema.safeParse(sessionId).success
+        ? this.entries.get(sessionId)
+        : undefined;
     if (!e || e.learnerId !== learnerId || !e.vm) throw new LabError('not_found', 'no such lab session');
     return this.view(e, e.vm);
   }

@@ -13,7 +13,9 @@ describe('globalSessionCap', () => {
     expect(globalSessionCap({ totalMemoryBytes: 1 * GiB, cpuCount: 1 }).cap).toBe(1);
   });
   it('follows a custom policy', () => {
-    expect(globalSessionCap({ totalMemoryBytes: 24 * GiB, cpuCount: 2 }, { worstCaseSessionMiB: 512, reserveMiB: 0, sessionsPerCore: 100 }).cap).toBe(48);
+    expect(
+      globalSessionCap({ totalMemoryBytes: 24 * GiB, cpuCount: 2 }, { worstCaseSessionMiB: 512, reserveMiB: 0, sessionsPerCore: 100 }).cap,
+    ).toBe(48);
   });
 });
 

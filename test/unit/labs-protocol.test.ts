@@ -37,7 +37,11 @@ describe('LineDecoder', () => {
   it('drops an over-long line without buffering it, then carries on', () => {
     const lines: string[] = [];
     let overflows = 0;
-    const d = new LineDecoder(8, (l) => lines.push(l), () => overflows++);
+    const d = new LineDecoder(
+      8,
+      (l) => lines.push(l),
+      () => overflows++,
+    );
     d.push(bytes('0123456789'));
     expect(d.buffered).toBe(0);
     d.push(bytes('abcdef\nok\n'));

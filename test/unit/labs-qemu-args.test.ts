@@ -55,7 +55,9 @@ describe('buildQemuCommand', () => {
   });
 
   it('refuses paths that would inject QEMU options (commas) instead of quoting them', () => {
-    expect(() => buildQemuCommand({ ...base, diskImage: '/x,format=qcow2', variant: { user: 'student', disk: true } })).toThrow(/QEMU option/);
+    expect(() => buildQemuCommand({ ...base, diskImage: '/x,format=qcow2', variant: { user: 'student', disk: true } })).toThrow(
+      /QEMU option/,
+    );
     expect(() => buildQemuCommand({ ...base, consoleSocket: '/tmp/a,server=off' })).toThrow(/QEMU option/);
     expect(() => buildQemuCommand({ ...base, marker: 'x,process=evil' })).toThrow(/QEMU option/);
   });

@@ -34,7 +34,16 @@ function fakeBackend(clock: { now: number }): LabBackend & { stopped: EndReason[
         id,
         arch: spec.arch,
         console,
-        exec: async () => ({ exitCode: 0, signal: 0, timedOut: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 0 }),
+        exec: async () => ({
+          exitCode: 0,
+          signal: 0,
+          timedOut: false,
+          stdout: '',
+          stderr: '',
+          stdoutTruncated: false,
+          stderrTruncated: false,
+          durationMs: 0,
+        }),
         resize: async () => {},
         powerCut: async () => {},
         readDiskFile: async () => null,
@@ -71,7 +80,13 @@ describe('LabSessionManager', () => {
 
   it('answers "labs are full" with an estimated wait when the global cap is reached', async () => {
     const clock = { now: 1_000_000 };
-    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 2, reapIntervalMs: 0, now: () => clock.now, idleMs: 15 * min });
+    const m = new LabSessionManager({
+      backend: fakeBackend(clock),
+      globalCap: 2,
+      reapIntervalMs: 0,
+      now: () => clock.now,
+      idleMs: 15 * min,
+    });
     await m.start({ learnerId: 'a', labId: 'hello', arch: 'x86_64' });
     await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
     clock.now += 5 * min;

@@ -595,7 +595,9 @@ static void start_job(request_t *q) {
     char home[300], user[300];
     snprintf(home, sizeof home, "HOME=%s", acct.home);
     snprintf(user, sizeof user, "USER=%s", q->has_user ? q->user.p : "root");
-    char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", home, user, "LANG=C", "TERM=dumb", NULL};
+    char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/labs/bin", home, user, "LANG=C", "TERM=dumb", NULL};
+    /* execvpe searches the PATH of the caller's environment, not envp's. */
+    setenv("PATH", envp[0] + 5, 1);
     execvpe(q->argv[0], q->argv, envp);
     child_fail(2, q->argv[0]);
   }

@@ -1,0 +1,272 @@
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHES, type Arch, ensureLabImages, LabError, type LabVm, MARKER_PREFIX, QemuBackend } from '@/lib/labs';
+
+/**
+ * Real VMs restored from the real snapshots (TCG here). The images are built (or found cached)
+ * in beforeAll; the first build downloads ~130 packages and takes a couple of minutes.
+ */
+
+const root = process.cwd();
+const cacheDir = path.join(root, '.cache/labs');
+const runDir = path.join(cacheDir, 'run-test');
+let backend: QemuBackend;
+let n = 0;
+const sid = () => `itest${process.pid}x${n++}`;
+const start = (arch: Arch, extra: { disk?: { seedDir?: string } } = {}) =>
+  backend.start({ learnerId: 'itest', labId: 'hello', arch, user: 'student', ...extra }, sid());
+
+beforeAll(async () => {
+  const images = await ensureLabImages({ root, log: () => {} });
+  await fs.mkdir(runDir, { recursive: true });
+  await QemuBackend.cleanOrphans(runDir);
+  backend = new QemuBackend({ images, runDir });
+}, 900_000);
+
+afterAll(async () => {
+  await backend?.shutdown();
+});
+
+describe.each(ARCHES)('lab VM on %s', (arch) => {
+  it('starts from the snapshot, runs commands through the agent and echoes on the console', async () => {
+    const vm = await start(arch);
+    try {
+      expect(vm.status()).toMatchObject({ state: 'running' });
+      const uname = await vm.exec(['uname', '-m']);
+      expect(uname).toMatchObject({ exitCode: 0, stdout: `${arch}\n`, timedOut: false });
+      expect((await vm.exec(['hello'])).stdout).toBe(`hello from ${arch}\n`);
+      const id = await vm.exec(['id', '-un'], { user: 'student' });
+      expect(id.stdout).toBe('student\n');
+      // The clock was set after the restore: the guest agrees with the host within a few seconds.
+      const guestNow = Number((await vm.exec(['date', '+%s'])).stdout.trim());
+      expect(Math.abs(guestNow - Date.now() / 1000)).toBeLessThan(5);
+      // Timeout and output cap.
+      const slow = await vm.exec(['sleep', '10'], { timeoutMs: 300 });
+      expect(slow).toMatchObject({ timedOut: true, signal: 9 });
+      const big = await vm.exec(['/bin/sh', '-c', 'yes | head -c 100000'], { maxOutput: 1000 });
+      expect(big.stdout.length).toBe(1000);
+      expect(big.stdoutTruncated).toBe(true);
+      // The learner's terminal.
+      vm.console.write('echo console-$((6*7))\r');
+      await vm.console.waitFor(/console-42/, 10_000);
+      await vm.resize({ cols: 100, rows: 30 });
+      expect((await vm.exec(['stty', '-F', arch === 'x86_64' ? '/dev/ttyS0' : '/dev/ttyAMA0', 'size'])).stdout.trim()).toBe('30 100');
+    } finally {
+      await vm.stop();
+    }
+    expect(vm.status()).toMatchObject({ state: 'ended', reason: 'stopped' });
+  });
+
+  it('keeps the agent out of the lab user\'s reach: the port gives "Permission denied" and the agent cannot be killed', async () => {
+    const vm = await start(arch);
+    try {
+      const ports = (await vm.exec(['ls', '/sys/class/virtio-ports'])).stdout.trim().split('\n');
+      expect(ports.length).toBeGreaterThan(0);
+      for (const port of ports) {
+        const r = await vm.exec(['cat', `/dev/${port}`], { user: 'student', timeoutMs: 5_000 });
+        expect(r.exitCode).not.toBe(0);
+        expect(r.stderr).toContain('Permission denied');
+      }
+      const pid = (await vm.exec(['pidof', 'kmap-agent'])).stdout.trim();
+      expect(pid).toMatch(/^\d+$/);
+      const kill = await vm.exec(['kill', '-9', pid], { user: 'student' });
+      expect(kill.exitCode).not.toBe(0);
+      expect(kill.stderr).toMatch(/not permitted/i);
+      // Typed on the console, too.
+      vm.console.write(`kill -9 ${pid}; echo kill-status=$?\r`);
+      await vm.console.waitFor(/kill-status=1/, 10_000);
+      expect((await vm.exec(['true'])).exitCode).toBe(0);
+    } finally {
+      await vm.stop();
+    }
+  });
+
+  // One VM per case, as a grader runs them: an fsync commits ext4's whole running transaction,
+  // so cases sharing a VM would rescue each other.
+  it.each([
+    { name: 'truncate + write, no fsync', expected: 'old\n', script: 'printf "new\\n" > /mnt/lab/f.txt' },
+    {
+      name: 'temp + fsync + rename, directory not synced',
+      expected: 'old\n',
+      script: 'printf "new\\n" > /mnt/lab/f.tmp && fsync /mnt/lab/f.tmp && mv /mnt/lab/f.tmp /mnt/lab/f.txt',
+    },
+    {
+      name: 'temp + fsync + rename + fsync(dir)',
+      expected: 'new\n',
+      script: 'printf "new\\n" > /mnt/lab/f.tmp && fsync /mnt/lab/f.tmp && mv /mnt/lab/f.tmp /mnt/lab/f.txt && fsync /mnt/lab',
+    },
+  ])('grades durability by a power cut: $name → $expected', async ({ script, expected }) => {
+    // fsync is labs/hello/guest/fsync.c (busybox has no fsync applet).
+    const seed = mkdtempSync(path.join(os.tmpdir(), 'kmap-seed-'));
+    writeFileSync(path.join(seed, 'f.txt'), 'old\n');
+    const vm = await start(arch, { disk: { seedDir: seed } });
+    try {
+      const r = await vm.exec(['/bin/sh', '-c', script], { user: 'student' });
+      expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+      await vm.powerCut();
+      expect(vm.status()).toMatchObject({ state: 'ended', reason: 'power-cut' });
+      expect((await vm.readDiskFile('/f.txt'))?.toString()).toBe(expected);
+      expect(await vm.readDiskFile('/missing.txt')).toBeNull();
+      await expect(vm.readDiskFile('/../etc/passwd')).rejects.toThrow();
+      await expect(vm.readDiskFile('/a b')).rejects.toThrow();
+    } finally {
+      await vm.stop();
+      await fs.rm(seed, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hostile guests', () => {
+  let bystander: LabVm;
+  beforeAll(async () => {
+    bystander = await start('aarch64');
+  }, 120_000);
+  afterAll(async () => {
+    await bystander?.stop();
+  });
+  const bystanderAlive = async () => {
+    const t = Date.now();
+    expect((await bystander.exec(['echo', 'alive'], { timeoutMs: 20_000 })).stdout).toBe('alive\n');
+    return Date.now() - t;
+  };
+
+  it('contains a fork bomb in the lab cgroup: the agent and other sessions stay responsive', async () => {
+    const vm = await start('x86_64');
+    try {
+      vm.console.write('bomb() { bomb | bomb & }; bomb\r');
+      await new Promise((r) => setTimeout(r, 5_000));
+      // 6.1 counts the refused forks in the forking cgroup (lab/shell), under lab's pids.max.
+      const events = await vm.exec(['cat', '/sys/fs/cgroup/lab/shell/pids.events', '/sys/fs/cgroup/lab/pids.max'], { timeoutMs: 30_000 });
+      expect(events.stdout).toMatch(/^max [1-9]\d*\n512\n$/);
+      expect((await vm.exec(['echo', 'agent-ok'], { timeoutMs: 30_000 })).stdout).toBe('agent-ok\n');
+      await bystanderAlive();
+    } finally {
+      await vm.stop();
+    }
+    expect(vm.status().reason).toBe('stopped');
+  });
+
+  it('OOM-kills a memory hog inside the lab cgroup, not the agent', async () => {
+    const vm = await start('x86_64');
+    try {
+      const hog = await vm.exec(['/bin/sh', '-c', 'x=0123456789abcdef; while :; do x=$x$x; done'], { user: 'student', timeoutMs: 60_000 });
+      expect(hog.signal).toBe(9);
+      expect(hog.timedOut).toBe(false);
+      const events = await vm.exec(['cat', '/sys/fs/cgroup/lab/memory.events']);
+      expect(events.stdout).toMatch(/oom_kill [1-9]/);
+      expect((await vm.exec(['echo', 'agent-ok'])).stdout).toBe('agent-ok\n');
+      await bystanderAlive();
+    } finally {
+      await vm.stop();
+    }
+  });
+
+  it('ends the session with status "poweroff" when the guest powers off', async () => {
+    const vm = await start('x86_64');
+    const ended = new Promise((r) => vm.onEnd(r));
+    await vm.exec(['poweroff', '-f'], { timeoutMs: 5_000 }).catch(() => undefined);
+    await ended;
+    expect(vm.status()).toMatchObject({ state: 'ended', reason: 'poweroff' });
+    await vm.stop();
+    await bystanderAlive();
+  });
+
+  it('ends the session with status "panic" on a kernel panic', async () => {
+    const vm = await start('x86_64');
+    const ended = new Promise((r) => vm.onEnd(r));
+    await vm.exec(['/bin/sh', '-c', 'echo c > /proc/sysrq-trigger'], { timeoutMs: 5_000 }).catch(() => undefined);
+    await ended;
+    expect(vm.status()).toMatchObject({ state: 'ended', reason: 'panic' });
+    await expect(vm.exec(['true'])).rejects.toBeInstanceOf(LabError);
+    await vm.stop();
+    await bystanderAlive();
+  });
+
+  it('bounds console memory under an output flood, and pause() stops the flow', async () => {
+    const vm = await start('x86_64');
+    try {
+      let received = 0;
+      vm.console.onData((c) => {
+        received += c.length;
+      });
+      vm.console.write('yes flood-flood-flood-flood\r');
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(received).toBeGreaterThan(100_000);
+      expect(vm.console.scrollback().length).toBeLessThanOrEqual(256 * 1024);
+      vm.console.pause();
+      await new Promise((r) => setTimeout(r, 300));
+      const atPause = vm.console.bytesReceived;
+      await new Promise((r) => setTimeout(r, 2_000));
+      // At most what was already in flight in the socket buffers arrives after the pause.
+      expect(vm.console.bytesReceived - atPause).toBeLessThan(512 * 1024);
+      vm.console.resume();
+      vm.console.write('\x03');
+      vm.console.write('echo flood-$((40+2))-done\r');
+      await vm.console.waitFor(/flood-42-done/, 20_000);
+      await bystanderAlive();
+    } finally {
+      await vm.stop();
+    }
+  });
+});
+
+describe('process hygiene', () => {
+  it('leaves no QEMU behind when the server process is SIGKILLed', async () => {
+    const childRun = path.join(cacheDir, 'run-orphan-test');
+    await fs.mkdir(childRun, { recursive: true });
+    const sessionId = `orphan${process.pid}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/labs/start-vm.ts', childRun, sessionId], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /QEMU_PID=(\d+)/.exec(out);
+        if (m?.[1]) resolve(Number(m[1]));
+      });
+      child.on('exit', (c) => reject(new Error(`child exited early (${c})`)));
+    });
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain(`${MARKER_PREFIX}${sessionId}`);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const survivors = (await fs.readdir('/proc'))
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${MARKER_PREFIX}${sessionId}`);
+        } catch {
+          return false;
+        }
+      });
+    expect(survivors).toEqual([]);
+    // The next server start clears the leftover files.
+    await QemuBackend.cleanOrphans(childRun);
+    expect(await fs.readdir(childRun)).toEqual([]);
+  });
+
+  it('rejects hostile commands and session ids before they reach QEMU or the guest', async () => {
+    await expect(backend.start({ learnerId: 'x', labId: '../../x', arch: 'x86_64', user: 'student' }, sid())).rejects.toThrow();
+    await expect(backend.start({ learnerId: 'x', labId: 'hello', arch: 'x86_64', user: 'student' }, '../../../tmp/x')).rejects.toThrow(
+      /session id/,
+    );
+    const vm = await start('x86_64');
+    try {
+      await expect(vm.exec([])).rejects.toThrow();
+      await expect(vm.exec(['echo', 'a\0b'])).rejects.toThrow();
+      await expect(vm.exec(['pwd'], { cwd: '/tmp/../etc' })).rejects.toThrow();
+      await expect(vm.resize({ cols: 100000, rows: 1 })).rejects.toThrow();
+      // Shell metacharacters are plain argument bytes: nothing is interpreted.
+      const r = await vm.exec(['echo', '$(id) ; rm -rf / `x`']);
+      expect(r.stdout).toBe('$(id) ; rm -rf / `x`\n');
+    } finally {
+      await vm.stop();
+    }
+  });
+});
