@@ -26,6 +26,18 @@ async function main() {
   // Imported after Next has set up its request context: lib/auth reaches next/headers.
   const { runStartupTasks } = await import('@/lib/startup');
   await runStartupTasks(config);
+  const { initLabs, getOwnLabSession, shutdownLabs } = await import('@/lib/labs-service');
+  const { createTerminalUpgradeHandler } = await import('@/lib/terminal/server');
+  const { viewerFromHeaders } = await import('@/lib/auth/viewer');
+  await initLabs(); // kills VMs a previous server left, loads the images
+  const terminalUpgrade = createTerminalUpgradeHandler({
+    authenticate: viewerFromHeaders,
+    sessionFor: (viewer, sessionId) => getOwnLabSession(viewer.id, sessionId),
+    allowedOrigins: (host) => [
+      ...(host ? [`http://${host}`, `https://${host}`] : []),
+      ...config.TRUSTED_ORIGINS.map((o) => new URL(o).origin),
+    ],
+  });
 
   const server = createServer((req, res) => {
     // The peer address, as the rate limiter's key. Any client-sent value is overwritten.
@@ -34,6 +46,7 @@ async function main() {
   });
   const upgradeNext = dev ? app.getUpgradeHandler() : null;
   server.on('upgrade', (req, socket, head) => {
+    if (terminalUpgrade(req, socket, head)) return;
     if (upgradeNext) return void upgradeNext(req, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
   });
@@ -44,6 +57,7 @@ async function main() {
   const shutdown = (signal: string) => {
     console.log(`[kernel-map] ${signal}: shutting down`);
     server.close();
+    void shutdownLabs();
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,6 +1,5 @@
 // `npm start`: everything a fresh Debian 12 machine needs, then the server on PORT (default 3000).
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { checkNode, ensureAuthSecret, ensureBuild, ensureDependencies, ensureMigrated, ensurePrismaClients, root, step } from './setup.mjs';
 
 checkNode();
@@ -10,7 +9,7 @@ ensureAuthSecret();
 ensureMigrated();
 ensureBuild();
 step('starting the server');
-const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
+const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },

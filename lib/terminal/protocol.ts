@@ -5,15 +5,15 @@ import { z } from 'zod';
  * the browser (app/components/LabTerminal.tsx) and the server (lib/terminal/server.ts). Every
  * incoming frame is parsed with these schemas; anything else closes the socket with 1008.
  *
- * Flow control (why `ack` exists): the server batches console output and counts bytes sent but not
- * yet acknowledged. The client acknowledges after xterm has actually rendered a chunk. Past
+ * Flow control (why `ack` exists): the server batches console output and counts what it sent but
+ * the client has not acknowledged, in characters (`data.length` of each output frame). The client acknowledges after xterm has actually rendered a chunk. Past
  * HIGH_WATER unacknowledged bytes the server stops reading the VM's console, so the guest's serial
  * port blocks and `yes` slows to the speed the browser can draw — neither the browser nor server
  * memory grows. Reading resumes below LOW_WATER.
  */
 export const HIGH_WATER_BYTES = 256 * 1024;
 export const LOW_WATER_BYTES = 64 * 1024;
-/** The client acknowledges at least every ACK_EVERY_BYTES of rendered output. */
+/** The client acknowledges at least every ACK_EVERY_BYTES characters of rendered output. */
 export const ACK_EVERY_BYTES = 32 * 1024;
 /** Output is flushed at most this often (ms) or when a batch reaches BATCH_MAX_BYTES. */
 export const BATCH_INTERVAL_MS = 8;

@@ -12,7 +12,9 @@ import pg from 'pg';
  * database. Tests talk to it over HTTP exactly as a browser would.
  */
 const root = path.resolve(import.meta.dirname, '..', '..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+// `node --import tsx` rather than the tsx binary: the binary runs the server in a child process,
+// so SIGKILL would hit only the wrapper and leave the real server running.
+const serverArgs = ['--import', 'tsx', 'server.ts'];
 
 export interface TestServer {
   url: string;
@@ -117,7 +119,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   let child: ChildProcess | undefined;
   let out = '';
   const launch = async () => {
-    child = spawn(tsx, ['server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, serverArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => {
       out += d;
     });
@@ -172,7 +174,7 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
 
 /** Runs the server once and returns how it exited (for configuration errors). */
 export function runServerExpectingExit(env: Record<string, string>): { code: number | null; output: string } {
-  const r = spawnSync(tsx, ['server.ts'], {
+  const r = spawnSync(process.execPath, serverArgs, {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     encoding: 'utf8',

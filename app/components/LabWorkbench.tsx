@@ -1,0 +1,294 @@
+'use client';
+
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ACK_EVERY_BYTES, type ClientMessage, parseServerMessage } from '@/lib/terminal/protocol';
+
+type Arch = 'x86_64' | 'aarch64';
+
+export interface SessionView {
+  id: string;
+  labId: string;
+  arch: Arch;
+  state: 'starting' | 'running' | 'ended';
+  endReason: string | null;
+  expiresAt: string;
+  msLeft: number;
+  startMs: number | null;
+}
+
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'starting' }
+  | { kind: 'connecting' }
+  | { kind: 'ready' }
+  | { kind: 'ended'; reason: string }
+  | { kind: 'error'; message: string };
+
+const ARCH_LABEL: Record<Arch, string> = { x86_64: 'x86_64', aarch64: 'ARM64 (aarch64)' };
+
+async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
+  if (!res.ok) throw new Error(data.error?.message ?? `The server answered ${res.status}.`);
+  return data;
+}
+
+function formatLeft(ms: number): string {
+  if (ms <= 0) return '0:00';
+  const m = Math.floor(ms / 60000);
+  const s = Math.floor((ms % 60000) / 1000);
+  return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/**
+ * The lab pane: architecture switch, session controls and an xterm.js terminal bridged to the
+ * VM's serial console over the terminal WebSocket (lib/terminal/protocol.ts). A reload finds the
+ * same VM: the page passes the learner's running session in, and the socket replays recent output.
+ */
+export function LabWorkbench({ labId, arches, initial }: { labId: string; arches: Arch[]; initial: SessionView | null }) {
+  const [arch, setArch] = useState<Arch>(initial?.arch ?? arches[0] ?? 'x86_64');
+  const [session, setSession] = useState<SessionView | null>(initial && initial.state !== 'ended' ? initial : null);
+  const [phase, setPhase] = useState<Phase>(initial && initial.state !== 'ended' ? { kind: 'connecting' } : { kind: 'idle' });
+  const [expiresAt, setExpiresAt] = useState<number | null>(initial ? Date.parse(initial.expiresAt) : null);
+  const [now, setNow] = useState(() => Date.now());
+  const termHost = useRef<HTMLDivElement>(null);
+  const term = useRef<Terminal | null>(null);
+  const fit = useRef<FitAddon | null>(null);
+  const socket = useRef<WebSocket | null>(null);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+
+  // One xterm for the life of the page.
+  useEffect(() => {
+    if (!termHost.current) return;
+    const t = new Terminal({
+      convertEol: false,
+      cursorBlink: true,
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
+    });
+    const f = new FitAddon();
+    t.loadAddon(f);
+    t.open(termHost.current);
+    f.fit();
+    term.current = t;
+    fit.current = f;
+    const send = (m: ClientMessage) => {
+      if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(m));
+    };
+    const input = t.onData((data) => send({ t: 'input', data }));
+    const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
+    const ro = new ResizeObserver(() => {
+      try {
+        f.fit();
+      } catch {
+        // not visible yet
+      }
+    });
+    ro.observe(termHost.current);
+    return () => {
+      ro.disconnect();
+      input.dispose();
+      resized.dispose();
+      t.dispose();
+    };
+  }, []);
+
+  // The socket for the current session; reconnects after a drop unless the session ended.
+  useEffect(() => {
+    if (!session) return;
+    let closedByUs = false;
+    let attempts = 0;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = () => {
+      const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+      const ws = new WebSocket(`${proto}//${window.location.host}/api/labs/sessions/${session.id}/terminal`);
+      socket.current = ws;
+      let unacked = 0;
+      let ended = false;
+      ws.onopen = () => {
+        attempts = 0;
+        const t = term.current;
+        if (t) {
+          t.reset();
+          ws.send(JSON.stringify({ t: 'resize', cols: t.cols, rows: t.rows } satisfies ClientMessage));
+          t.focus();
+        }
+      };
+      ws.onmessage = (ev) => {
+        const msg = typeof ev.data === 'string' ? parseServerMessage(ev.data) : null;
+        if (!msg) return;
+        if (msg.t === 'output') {
+          const n = msg.data.length;
+          term.current?.write(msg.data, () => {
+            unacked += n;
+            if (unacked >= ACK_EVERY_BYTES) {
+              ws.send(JSON.stringify({ t: 'ack', bytes: unacked } satisfies ClientMessage));
+              unacked = 0;
+            }
+          });
+        } else if (msg.t === 'status') {
+          if (msg.expiresAt) setExpiresAt(Date.parse(msg.expiresAt));
+          if (msg.state === 'ready') setPhase({ kind: 'ready' });
+          else if (msg.state === 'starting') setPhase({ kind: 'starting' });
+          else {
+            ended = true;
+            setPhase({ kind: 'ended', reason: msg.detail });
+          }
+        } else if (msg.t === 'exit') {
+          ended = true;
+          setPhase({ kind: 'ended', reason: msg.reason });
+        }
+      };
+      ws.onclose = () => {
+        if (closedByUs || ended) return;
+        attempts += 1;
+        if (attempts > 5) {
+          setPhase({ kind: 'error', message: 'Lost the connection to the VM. Reload the page to try again.' });
+          return;
+        }
+        setPhase({ kind: 'connecting' });
+        retry = setTimeout(connect, Math.min(4000, 500 * attempts));
+      };
+    };
+    setPhase((p) => (p.kind === 'ready' ? p : { kind: 'connecting' }));
+    connect();
+    return () => {
+      closedByUs = true;
+      clearTimeout(retry);
+      socket.current?.close();
+      socket.current = null;
+    };
+  }, [session]);
+
+  const start = useCallback(
+    async (which: Arch) => {
+      setPhase({ kind: 'starting' });
+      term.current?.reset();
+      term.current?.write(`Starting a fresh ${ARCH_LABEL[which]} VM…\r\n`);
+      try {
+        const { session: s } = await api<{ session: SessionView }>('POST', '/api/labs/sessions', { labId, arch: which });
+        setExpiresAt(Date.parse(s.expiresAt));
+        setSession(s);
+      } catch (err) {
+        setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+    },
+    [labId],
+  );
+
+  const stop = useCallback(async () => {
+    if (!session) return;
+    const id = session.id;
+    setSession(null);
+    try {
+      await api('DELETE', `/api/labs/sessions/${id}`);
+      setPhase({ kind: 'ended', reason: 'Stopped.' });
+    } catch (err) {
+      setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  }, [session]);
+
+  const reset = useCallback(async () => {
+    await stop();
+    await start(arch);
+  }, [stop, start, arch]);
+
+  const switchArch = useCallback(
+    async (next: Arch) => {
+      setArch(next);
+      if (session && session.arch !== next) {
+        await stop();
+        await start(next);
+      }
+    },
+    [session, stop, start],
+  );
+
+  const extend = useCallback(async () => {
+    if (!session) return;
+    try {
+      const { session: s } = await api<{ session: SessionView }>('POST', `/api/labs/sessions/${session.id}/extend`);
+      setExpiresAt(Date.parse(s.expiresAt));
+    } catch (err) {
+      setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  }, [session]);
+
+  const live = session !== null && (phase.kind === 'ready' || phase.kind === 'connecting' || phase.kind === 'starting');
+  const left = expiresAt ? expiresAt - now : null;
+  const statusText =
+    phase.kind === 'idle'
+      ? 'No VM running.'
+      : phase.kind === 'starting'
+        ? 'Starting the VM…'
+        : phase.kind === 'connecting'
+          ? 'Connecting to the VM…'
+          : phase.kind === 'ready'
+            ? `Ready — ${ARCH_LABEL[session?.arch ?? arch]}`
+            : phase.kind === 'ended'
+              ? `Ended: ${phase.reason}`
+              : phase.message;
+
+  return (
+    <section className="workbench" aria-label="Lab terminal">
+      <div className="workbench-bar">
+        <fieldset className="arch-switch">
+          <legend className="sr-only">Architecture</legend>
+          {arches.map((a) => (
+            <label key={a} className={arch === a ? 'on' : undefined}>
+              <input type="radio" name="arch" value={a} checked={arch === a} onChange={() => void switchArch(a)} />
+              {ARCH_LABEL[a]}
+            </label>
+          ))}
+        </fieldset>
+        <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
+          {(phase.kind === 'starting' || phase.kind === 'connecting') && <span className="spinner" aria-hidden="true" />}
+          {statusText}
+        </p>
+        {live && left !== null && (
+          <span className="muted time-left" title="Time left in this session">
+            {formatLeft(left)} left
+          </span>
+        )}
+        <div className="workbench-actions">
+          {live ? (
+            <>
+              <button type="button" className="btn btn-small" onClick={() => void extend()}>
+                +30 min
+              </button>
+              <button type="button" className="btn btn-small" onClick={() => void reset()}>
+                Reset
+              </button>
+              <button type="button" className="btn btn-small" onClick={() => void stop()}>
+                Stop
+              </button>
+            </>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-primary btn-small"
+              onClick={() => void start(arch)}
+              disabled={phase.kind === 'starting'}
+            >
+              Start {ARCH_LABEL[arch]} VM
+            </button>
+          )}
+        </div>
+      </div>
+      <div className="terminal-host" ref={termHost} data-testid="terminal" />
+    </section>
+  );
+}

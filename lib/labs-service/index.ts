@@ -1,0 +1,236 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AppError } from '@/lib/errors';
+import {
+  type Arch,
+  ArchSchema,
+  defaultCacheDir,
+  LabIdSchema,
+  type LabSession,
+  LabSessionManager,
+  loadCurrentImages,
+  QemuBackend,
+  type SessionInfo,
+} from '@/lib/labs';
+
+/**
+ * The web side of labs: the catalog of labs/<id>/lab.yaml, and the one session manager of this
+ * process (shared by route handlers and the terminal socket through globalThis, because server.ts
+ * and Next's bundle each load their own copy of this module).
+ */
+
+const LABS_ROOT = path.join(process.cwd(), 'labs');
+
+export const labManifestSchema = z.object({
+  id: LabIdSchema,
+  title: z.string().min(1),
+  arches: z.array(ArchSchema).min(1),
+  user: z.enum(['student', 'root']).default('student'),
+  resources: z.object({ memoryMiB: z.number().int().min(64).max(2048).default(256) }).default({ memoryMiB: 256 }),
+  tasks: z.array(z.looseObject({ id: z.string(), title: z.string() })).default([]),
+});
+export type LabManifest = z.infer<typeof labManifestSchema> & { brief: string | null };
+
+/** Every lab under labs/ (folders with a lab.yaml), sorted by id. Throws naming a broken manifest. */
+export function listLabs(): LabManifest[] {
+  const labs: LabManifest[] = [];
+  let dirs: string[] = [];
+  try {
+    dirs = readdirSync(LABS_ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return labs;
+  }
+  for (const dir of dirs) {
+    let raw: string;
+    try {
+      raw = readFileSync(path.join(LABS_ROOT, dir, 'lab.yaml'), 'utf8');
+    } catch {
+      continue;
+    }
+    const parsed = labManifestSchema.safeParse(parseYaml(raw));
+    if (!parsed.success)
+      throw new Error(`labs/${dir}/lab.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (parsed.data.id !== dir) throw new Error(`labs/${dir}/lab.yaml: id "${parsed.data.id}" must equal its folder name`);
+    let brief: string | null = null;
+    try {
+      brief = readFileSync(path.join(LABS_ROOT, dir, 'README.md'), 'utf8');
+    } catch {
+      brief = null;
+    }
+    labs.push({ ...parsed.data, brief });
+  }
+  return labs;
+}
+
+export function getLab(labId: string): LabManifest {
+  const lab = listLabs().find((l) => l.id === labId);
+  if (!lab) throw new AppError('not_found', `There is no lab "${labId}".`);
+  return lab;
+}
+
+// ── The session manager of this process ─────────────────────────────────────────────────────
+
+interface LabRuntime {
+  manager: LabSessionManager | null;
+  /** Why labs cannot run here (images missing, QEMU missing), shown on the Labs page. */
+  unavailable: string | null;
+  ready: Promise<void>;
+}
+const globalForLabs = globalThis as unknown as { kernelMapLabs?: LabRuntime };
+
+/**
+ * Sets up the lab runtime once per process: kills VMs a previous server left behind, loads the
+ * images `npm start` built, and creates the session manager. Safe to call from anywhere.
+ */
+export function initLabs(): Promise<void> {
+  if (!globalForLabs.kernelMapLabs) {
+    const runtime: LabRuntime = { manager: null, unavailable: 'Lab VMs are starting up.', ready: Promise.resolve() };
+    runtime.ready = (async () => {
+      const cacheDir = defaultCacheDir(process.cwd());
+      const runDir = path.join(cacheDir, 'run');
+      await QemuBackend.cleanOrphans(runDir);
+      const images = await loadCurrentImages(cacheDir);
+      if (!images) {
+        runtime.unavailable = 'The lab VM images are not built on this server. Run `npm run labs:images` (npm start does it) and restart.';
+        return;
+      }
+      runtime.manager = new LabSessionManager({ backend: new QemuBackend({ images, runDir }) });
+      runtime.unavailable = null;
+    })().catch((err: unknown) => {
+      runtime.unavailable = `Lab VMs cannot run here: ${err instanceof Error ? err.message : String(err)}`;
+    });
+    globalForLabs.kernelMapLabs = runtime;
+  }
+  return globalForLabs.kernelMapLabs.ready;
+}
+
+/** Stops every VM (server shutdown). */
+export async function shutdownLabs(): Promise<void> {
+  await globalForLabs.kernelMapLabs?.manager?.shutdown();
+}
+
+async function manager(): Promise<LabSessionManager> {
+  await initLabs();
+  const rt = globalForLabs.kernelMapLabs;
+  if (!rt?.manager) throw new AppError('unavailable', rt?.unavailable ?? 'Lab VMs are not available on this server.');
+  return rt.manager;
+}
+
+/** Why labs are unavailable on this server, or null when they work. */
+export async function labsUnavailableReason(): Promise<string | null> {
+  await initLabs();
+  return globalForLabs.kernelMapLabs?.unavailable ?? null;
+}
+
+/** What the browser gets about a session. */
+export interface LabSessionView {
+  id: string;
+  labId: string;
+  arch: Arch;
+  state: 'starting' | 'running' | 'ended';
+  endReason: string | null;
+  expiresAt: string;
+  msLeft: number;
+  startMs: number | null;
+}
+
+function view(info: SessionInfo): LabSessionView {
+  return {
+    id: info.id,
+    labId: info.labId,
+    arch: info.arch,
+    state: info.state,
+    endReason: info.endReason ?? null,
+    expiresAt: new Date(info.expiresAt).toISOString(),
+    msLeft: info.msLeft,
+    startMs: info.startMs ?? null,
+  };
+}
+
+/**
+ * Maps the runner's typed errors onto the app's. Recognised by `code`, not `instanceof`: the
+ * manager may have been created by server.ts's copy of lib/labs and a route uses Next's copy.
+ */
+function translate(err: unknown): never {
+  const e = err as { name?: unknown; code?: unknown; retryAfterMinutes?: unknown; message?: unknown };
+  const isLabError =
+    err instanceof Error && typeof e.code === 'string' && /^(LabError|LabsFullError|LearnerLimitError)$/.test(String(e.name));
+  if (!isLabError) throw err;
+  switch (e.code) {
+    case 'learner_limit':
+      throw new AppError('conflict', 'You already have a lab VM running. Stop it (or reset it) first.');
+    case 'labs_full': {
+      const wait = typeof e.retryAfterMinutes === 'number' ? e.retryAfterMinutes : 5;
+      throw new AppError('unavailable', `Labs are full — try again in about ${wait} min.`, { retryAfterSeconds: wait * 60 });
+    }
+    case 'invalid_request':
+      throw new AppError('invalid_input', String(e.message));
+    case 'not_found':
+    case 'session_ended':
+      throw new AppError('not_found', 'That lab session does not exist or has ended.');
+    case 'invalid_state':
+      throw new AppError('conflict', String(e.message));
+    case 'images_missing':
+      throw new AppError('unavailable', 'The lab VM images are not built on this server.');
+    default:
+      throw new AppError('unavailable', `The lab VM did not start: ${String(e.message)}`);
+  }
+}
+
+/**
+ * Starts a VM for (learner, lab, arch), or returns the learner's running session for the same lab
+ * and arch (so a reload or a second click does not start another).
+ */
+export async function startLabSession(learnerId: string, labId: string, arch: Arch): Promise<LabSessionView> {
+  const lab = getLab(labId);
+  if (!lab.arches.includes(arch)) throw new AppError('invalid_input', `Lab "${labId}" does not run on ${arch}.`);
+  const m = await manager();
+  const existing = m.listForLearner(learnerId).find((s) => s.state !== 'ended' && s.labId === labId && s.arch === arch);
+  if (existing) return view(existing);
+  try {
+    const session = await m.start({ learnerId, labId, arch, user: lab.user });
+    return view(session.info());
+  } catch (err) {
+    translate(err);
+  }
+}
+
+export async function listLabSessions(learnerId: string): Promise<LabSessionView[]> {
+  const m = await manager();
+  return m.listForLearner(learnerId).map(view);
+}
+
+/** The learner's own session (another learner's id is refused). */
+export async function getOwnLabSession(learnerId: string, sessionId: string): Promise<LabSession> {
+  const m = await manager();
+  try {
+    return m.getForLearner(learnerId, sessionId);
+  } catch (err) {
+    translate(err);
+  }
+}
+
+export async function stopLabSession(learnerId: string, sessionId: string): Promise<void> {
+  const m = await manager();
+  try {
+    await m.stop(learnerId, sessionId);
+  } catch (err) {
+    translate(err);
+  }
+}
+
+export async function extendLabSession(learnerId: string, sessionId: string): Promise<LabSessionView> {
+  const m = await manager();
+  try {
+    return view(m.extend(learnerId, sessionId));
+  } catch (err) {
+    translate(err);
+  }
+}
+
+export { view as labSessionView };
