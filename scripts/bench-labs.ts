@@ -1,0 +1,160 @@
+/**
+ * npm run bench:labs — lab VM performance on this machine (lib/labs/README.md, "Performance").
+ *
+ *   start_p50_s_<arch>  request → shell prompt seen on the console socket (QemuBackend.start
+ *                       resolves after the prompt, clock sync and RNG reseed), 5 starts per arch
+ *   agent_rtt_ms        exec(['true']) through the agent on an idle VM, p50 of 30
+ *   echo_ms             one keystroke written to the console socket → its echo read back, p50 of 30
+ *                       (the WebSocket hop is added by the web layer later)
+ *   mem_mib             PSS of one idle session: the worse of the two arches' medians over the N
+ *                       concurrent sessions (aarch64 is the larger, see README "Memory")
+ * Then N sessions (BENCH_SESSIONS, default 20) are started at once, half per arch, and must all
+ * reach a prompt; their idle memory and CPU give the estimate of how many idle sessions fit.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { ARCHES, type Arch, ensureLabImages, type LabVm, QemuBackend } from '@/lib/labs';
+
+const N = Number(process.env.BENCH_SESSIONS ?? 20);
+const root = process.cwd();
+const runDir = path.join(root, '.cache/labs/run-bench');
+const p50 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const id = () => `bench${process.pid}x${seq++}`;
+
+function qemuPid(sessionId: string): number {
+  return Number(readFileSync(path.join(runDir, sessionId, 'qemu.pid'), 'utf8').trim());
+}
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(f[11]) + Number(f[12]);
+}
+
+async function echoLatency(vm: LabVm, samples: number): Promise<number[]> {
+  const out: number[] = [];
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  for (let i = 0; i < samples; i++) {
+    const ch = letters[i % letters.length] ?? 'a';
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no echo within 5 s')), 5_000);
+      const off = vm.console.onData((chunk) => {
+        if (chunk.includes(ch)) {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+      vm.console.write(ch);
+    });
+    out.push(performance.now() - t0);
+    await sleep(20);
+  }
+  vm.console.write('\x15'); // ^U: clear the typed line
+  return out;
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const images = await ensureLabImages({ root, log: () => {} });
+  console.log(`images ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  await fs.mkdir(runDir, { recursive: true });
+  await QemuBackend.cleanOrphans(runDir);
+  const backend = new QemuBackend({ images, runDir, startTimeoutMs: 180_000 });
+  const startP50: Record<string, number> = {};
+  let agentRtt = Number.NaN;
+  let echo = Number.NaN;
+
+  try {
+    for (const arch of ARCHES) {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        const vm = await backend.start({ learnerId: 'bench', labId: 'hello', arch, user: 'student' }, id());
+        times.push(performance.now() - t);
+        if (i < 4) await vm.stop();
+        else {
+          await sleep(2_000);
+          const rtts: number[] = [];
+          for (let k = 0; k < 30; k++) {
+            const t1 = performance.now();
+            await vm.exec(['true']);
+            rtts.push(performance.now() - t1);
+          }
+          const echoes = await echoLatency(vm, 30);
+          console.log(
+            `${arch}: start p50 ${p50(times).toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(', ')}); agent rtt p50 ${p50(rtts).toFixed(1)} ms; echo p50 ${p50(echoes).toFixed(1)} ms`,
+          );
+          if (arch === 'x86_64') {
+            agentRtt = p50(rtts);
+            echo = p50(echoes);
+          }
+          await vm.stop();
+        }
+      }
+      startP50[arch] = p50(times) / 1000;
+    }
+
+    console.log(`starting ${N} sessions at once (${Math.ceil(N / 2)} x86_64, ${Math.floor(N / 2)} aarch64) …`);
+    const tAll = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: N }, (_, i) => {
+        const arch: Arch = i % 2 === 0 ? 'x86_64' : 'aarch64';
+        const sid = id();
+        const t = performance.now();
+        return backend
+          .start({ learnerId: `bench${i}`, labId: 'hello', arch, user: 'student' }, sid)
+          .then((vm) => ({ vm, sid, arch, ms: performance.now() - t }));
+      }),
+    );
+    const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    for (const r of results) if (r.status === 'rejected') console.log(`  failed: ${(r.reason as Error).message}`);
+    console.log(
+      `${ok.length}/${N} reached a prompt; all ready after ${((performance.now() - tAll) / 1000).toFixed(1)} s (slowest ${(Math.max(...ok.map((o) => o.ms)) / 1000).toFixed(1)} s)`,
+    );
+
+    await sleep(10_000);
+    const pids = ok.map((o) => ({ ...o, pid: qemuPid(o.sid) }));
+    const ticks0 = pids.map((p) => cpuTicks(p.pid));
+    const tCpu = Date.now();
+    await sleep(10_000);
+    const hz = 100;
+    const cpuPerVm = pids.map((p, i) => (cpuTicks(p.pid) - (ticks0[i] ?? 0)) / hz / ((Date.now() - tCpu) / 1000));
+    const mem = await Promise.all(pids.map(async (p) => ({ arch: p.arch, m: await p.vm.hostMemory() })));
+    const pssMiB = (arch?: Arch) => p50(mem.filter((x) => !arch || x.arch === arch).map((x) => (x.m?.pssKiB ?? Number.NaN) / 1024));
+    const privMiB = p50(mem.map((x) => (x.m?.privateKiB ?? Number.NaN) / 1024));
+    for (const arch of ARCHES) console.log(`  idle ${arch}: PSS p50 ${pssMiB(arch).toFixed(0)} MiB`);
+    const memMib = Math.max(...ARCHES.map((a) => pssMiB(a)));
+    const meanPss = mem.reduce((a, x) => a + (x.m?.pssKiB ?? 0) / 1024, 0) / Math.max(1, mem.length);
+    const cpu = p50(cpuPerVm);
+    const availMiB = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024;
+    const runningPss = mem.reduce((a, x) => a + (x.m?.pssKiB ?? 0) / 1024, 0);
+    const byMem = Math.floor((availMiB + runningPss - 2048) / meanPss);
+    const byCpu = Math.floor((os.availableParallelism() * 0.8) / Math.max(cpu, 0.0005));
+    console.log(
+      `idle session: PSS p50 ${pssMiB().toFixed(0)} MiB over both arches (mean ${meanPss.toFixed(0)}), private p50 ${privMiB.toFixed(0)} MiB, CPU p50 ${(cpu * 100).toFixed(2)}% of a core`,
+    );
+    console.log(
+      `idle capacity estimate (half x86_64, half aarch64): memory (MemAvailable + these ${ok.length} sessions' PSS − 2 GiB reserve) / mean PSS = ${byMem}; ` +
+        `CPU (80% of ${os.availableParallelism()} cores) / idle CPU p50 = ${byCpu}; holds about ${Math.min(byMem, byCpu)} idle sessions ` +
+        `(busy sessions take a full core each; the admission cap stays at limits.ts's formula)`,
+    );
+    await Promise.all(ok.map((o) => o.vm.stop()));
+    console.log(
+      `labs start_p50_s_x86_64=${(startP50.x86_64 ?? Number.NaN).toFixed(2)} start_p50_s_aarch64=${(startP50.aarch64 ?? Number.NaN).toFixed(2)} agent_rtt_ms=${agentRtt.toFixed(1)} echo_ms=${echo.toFixed(1)} mem_mib=${memMib.toFixed(0)}`,
+    );
+  } finally {
+    await backend.shutdown();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
