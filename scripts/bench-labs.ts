@@ -11,10 +11,10 @@
  * Then N sessions (BENCH_SESSIONS, default 20) are started at once, half per arch, and must all
  * reach a prompt; their idle memory and CPU give the estimate of how many idle sessions fit.
  */
+
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
 import { ARCHES, type Arch, ensureLabImages, type LabVm, QemuBackend } from '@/lib/labs';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 20);
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const byMem = Math.floor((availMiB + runningPss - 2048) / meanPss);
     const byCpu = Math.floor((os.availableParallelism() * 0.8) / Math.max(cpu, 0.0005));
     console.log(
-      `idle session: PSS p50 ${pssMiB().toFixed(0)} MiB over both arches (mean ${meanPss.toFixed(0)}), private p50 ${privMiB.toFixed(0)} MiB, CPU p50 ${(cpu * 100).toFixed(2)}% of a core`,
+      `idle session: mean PSS ${meanPss.toFixed(0)} MiB over both arches, private p50 ${privMiB.toFixed(0)} MiB, CPU p50 ${(cpu * 100).toFixed(2)}% of a core`,
     );
     console.log(
       `idle capacity estimate (half x86_64, half aarch64): memory (MemAvailable + these ${ok.length} sessions' PSS − 2 GiB reserve) / mean PSS = ${byMem}; ` +

@@ -170,7 +170,10 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   await progress.run('check host tools', () => ensureHostTools(arches, opts.installMissing ?? true, log));
   const result: LabImages = { images: {}, snapshots: {} };
   const previous = await loadCurrentImages(cacheDir);
-  if (previous) Object.assign(result.images, previous.images), Object.assign(result.snapshots, previous.snapshots);
+  if (previous) {
+    Object.assign(result.images, previous.images);
+    Object.assign(result.snapshots, previous.snapshots);
+  }
   for (const arch of arches) {
     const image = await buildImage(arch, root, cacheDir, progress);
     result.images[arch] = image;

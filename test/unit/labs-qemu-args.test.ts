@@ -20,38 +20,38 @@ const base: QemuLaunch = {
   incoming: true,
 };
 
-const after = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+const valuesOf = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
 
 describe('buildQemuCommand', () => {
   it('gives an x86_64 clone no network, a RAM cap, qboot + PVH, a strict sandbox and a deferred restore', () => {
     const { command, args } = buildQemuCommand(base);
     expect(command).toBe('qemu-system-x86_64');
-    expect(after(args, '-nic')).toEqual(['none']);
+    expect(valuesOf(args, '-nic')).toEqual(['none']);
     expect(args).toContain('-nodefaults');
-    expect(after(args, '-m')).toEqual(['256M']);
-    expect(after(args, '-bios')).toEqual(['/usr/share/qemu/qboot.rom']);
-    expect(after(args, '-sandbox')).toEqual(['on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny']);
-    expect(after(args, '-incoming')).toEqual(['defer']);
-    expect(after(args, '-object')[0]).toBe('memory-backend-file,id=ram0,size=256M,mem-path=/snap/ram,share=off');
-    expect(after(args, '-name')[0]).toBe('kmap-lab:s1,debug-threads=off');
-    expect(after(args, '-append')[0]).toContain('lab.user=student');
-    expect(after(args, '-append')[0]).toContain('console=ttyS0');
+    expect(valuesOf(args, '-m')).toEqual(['256M']);
+    expect(valuesOf(args, '-bios')).toEqual(['/usr/share/qemu/qboot.rom']);
+    expect(valuesOf(args, '-sandbox')).toEqual(['on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny']);
+    expect(valuesOf(args, '-incoming')).toEqual(['defer']);
+    expect(valuesOf(args, '-object')[0]).toBe('memory-backend-file,id=ram0,size=256M,mem-path=/snap/ram,share=off');
+    expect(valuesOf(args, '-name')[0]).toBe('kmap-lab:s1,debug-threads=off');
+    expect(valuesOf(args, '-append')[0]).toContain('lab.user=student');
+    expect(valuesOf(args, '-append')[0]).toContain('console=ttyS0');
     expect(args.some((a) => a.includes('netdev'))).toBe(false);
   });
 
   it('uses virt + cortex-a57 and ttyAMA0 for aarch64, and never KVM there', () => {
     const { command, args } = buildQemuCommand({ ...base, arch: 'aarch64' });
     expect(command).toBe('qemu-system-aarch64');
-    expect(after(args, '-cpu')).toEqual(['cortex-a57']);
-    expect(after(args, '-append')[0]).toContain('console=ttyAMA0');
+    expect(valuesOf(args, '-cpu')).toEqual(['cortex-a57']);
+    expect(valuesOf(args, '-append')[0]).toContain('console=ttyAMA0');
     expect(() => buildQemuCommand({ ...base, arch: 'aarch64', accel: 'kvm' })).toThrow(/KVM/);
   });
 
   it('adds the lab disk only for the disk variant', () => {
     expect(() => buildQemuCommand({ ...base, variant: { user: 'student', disk: true } })).toThrow(/disk image/);
     const { args } = buildQemuCommand({ ...base, variant: { user: 'student', disk: true }, diskImage: '/run/s1/disk.img' });
-    expect(after(args, '-drive')[0]).toMatch(/^file=\/run\/s1\/disk\.img,format=raw,if=none,id=d0,/);
-    expect(after(args, '-device')).toContain('virtio-blk-pci,drive=d0,id=vd0');
+    expect(valuesOf(args, '-drive')[0]).toMatch(/^file=\/run\/s1\/disk\.img,format=raw,if=none,id=d0,/);
+    expect(valuesOf(args, '-device')).toContain('virtio-blk-pci,drive=d0,id=vd0');
   });
 
   it('refuses paths that would inject QEMU options (commas) instead of quoting them', () => {
