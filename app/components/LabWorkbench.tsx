@@ -4,7 +4,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ACK_EVERY_BYTES, type ClientMessage, parseServerMessage } from '@/lib/terminal/protocol';
+import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
 
 type Arch = 'x86_64' | 'aarch64';
 
@@ -88,7 +88,10 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     const send = (m: ClientMessage) => {
       if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(m));
     };
-    const input = t.onData((data) => send({ t: 'input', data }));
+    // A large paste goes in frames the server accepts.
+    const input = t.onData((data) => {
+      for (let i = 0; i < data.length; i += MAX_INPUT_CHARS) send({ t: 'input', data: data.slice(i, i + MAX_INPUT_CHARS) });
+    });
     const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
     const ro = new ResizeObserver(() => {
       try {
