@@ -23,6 +23,7 @@ type Phase =
   | { kind: 'idle' }
   | { kind: 'starting' }
   | { kind: 'connecting' }
+  | { kind: 'stopping' }
   | { kind: 'ready' }
   | { kind: 'ended'; reason: string }
   | { kind: 'error'; message: string };
@@ -196,6 +197,7 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     if (!session) return;
     const id = session.id;
     setSession(null);
+    setPhase({ kind: 'stopping' });
     try {
       await api('DELETE', `/api/labs/sessions/${id}`);
       setPhase({ kind: 'ended', reason: 'Stopped.' });
@@ -239,11 +241,15 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
         ? 'Starting the VM…'
         : phase.kind === 'connecting'
           ? 'Connecting to the VM…'
-          : phase.kind === 'ready'
-            ? `Ready — ${ARCH_LABEL[session?.arch ?? arch]}`
-            : phase.kind === 'ended'
-              ? `Ended: ${phase.reason}`
-              : phase.message;
+          : phase.kind === 'stopping'
+            ? 'Stopping the VM…'
+            : phase.kind === 'ready' && session
+              ? `Ready — ${ARCH_LABEL[session.arch]}`
+              : phase.kind === 'ready'
+                ? 'Ready'
+                : phase.kind === 'ended'
+                  ? `Ended: ${phase.reason}`
+                  : phase.message;
 
   return (
     <section className="workbench" aria-label="Lab terminal">
@@ -258,7 +264,9 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
           ))}
         </fieldset>
         <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
-          {(phase.kind === 'starting' || phase.kind === 'connecting') && <span className="spinner" aria-hidden="true" />}
+          {(phase.kind === 'starting' || phase.kind === 'connecting' || phase.kind === 'stopping') && (
+            <span className="spinner" aria-hidden="true" />
+          )}
           {statusText}
         </p>
         {live && left !== null && (
