@@ -126,3 +126,19 @@ export function ensureChromium() {
   run('apt-get', ['update', '-q']);
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
 }
+
+/**
+ * The lab VM images and snapshots (npm run labs:images: cached by content hash, rebuilt only when
+ * an input changes; installs QEMU and the other host packages as root, else prints the apt command).
+ * `required: false` (npm start) keeps serving without labs when they cannot be built here.
+ */
+export function ensureLabImages({ required }) {
+  step('lab VM images (npm run labs:images)');
+  const r = spawnSync('npm', ['run', '--silent', 'labs:images'], { cwd: root, stdio: 'inherit', env: process.env });
+  if (r.status === 0) return;
+  if (required) {
+    console.error(`[setup] building the lab VM images failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+  console.warn('[setup] the lab VM images could not be built: the app starts without labs (the Labs page says why).');
+}

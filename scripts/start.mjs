@@ -1,6 +1,16 @@
 // `npm start`: everything a fresh Debian 12 machine needs, then the server on PORT (default 3000).
 import { spawn } from 'node:child_process';
-import { checkNode, ensureAuthSecret, ensureBuild, ensureDependencies, ensureMigrated, ensurePrismaClients, root, step } from './setup.mjs';
+import {
+  checkNode,
+  ensureAuthSecret,
+  ensureBuild,
+  ensureDependencies,
+  ensureLabImages,
+  ensureMigrated,
+  ensurePrismaClients,
+  root,
+  step,
+} from './setup.mjs';
 
 checkNode();
 ensureDependencies();
@@ -8,6 +18,7 @@ ensurePrismaClients();
 ensureAuthSecret();
 ensureMigrated();
 ensureBuild();
+ensureLabImages({ required: false });
 step('starting the server');
 const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
   cwd: root,

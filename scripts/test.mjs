@@ -1,6 +1,6 @@
 // `npm test`: all set-up, then every check CI runs — lint, typecheck, content, unit, integration
 // (a real server on SQLite and, when reachable or CI=true, PostgreSQL) and browser tests.
-import { checkNode, ensureBuild, ensureChromium, ensureDependencies, ensurePrismaClients, run, step } from './setup.mjs';
+import { checkNode, ensureBuild, ensureChromium, ensureDependencies, ensureLabImages, ensurePrismaClients, run, step } from './setup.mjs';
 
 checkNode();
 ensureDependencies();
@@ -13,6 +13,7 @@ run('npm', ['run', '--silent', 'typecheck']);
 step('content check');
 run('npm', ['run', '--silent', 'content:check']);
 ensureBuild();
+ensureLabImages({ required: true });
 step('tests (vitest: unit, integration, browser)');
 run('npx', ['vitest', 'run', ...process.argv.slice(2)], { env: { NEXT_TELEMETRY_DISABLED: '1' } });
 step('all tests passed');
