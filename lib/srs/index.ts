@@ -66,3 +66,18 @@ export async function queueSummary(userId: string, now: Date): Promise<QueueSumm
   }
   return { inQueue: rows.length, dueNow, newCards, byLesson };
 }
+
+/**
+ * Brings cards back for review now — after a missed quiz node. Cards not yet in the queue join it
+ * (due now); cards scheduled for later become due now (FSRS then sees an early review, which it
+ * handles). Returns how many cards were introduced or moved.
+ */
+export async function boostCards(userId: string, cardIds: readonly string[], now: Date): Promise<number> {
+  if (cardIds.length === 0) return 0;
+  const introduced = await introduceCards(userId, cardIds, now);
+  const moved = await getDb().cardState.updateMany({
+    where: { userId, cardId: { in: [...cardIds] }, due: { gt: now }, card: { retiredAt: null } },
+    data: { due: now },
+  });
+  return introduced + moved.count;
+}

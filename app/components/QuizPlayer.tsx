@@ -1,0 +1,184 @@
+'use client';
+
+import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import type { AnswerResult, AttemptView } from '@/lib/quiz';
+
+async function post<T>(url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
+  if (!res.ok) throw new Error(data.error?.message ?? `The server answered ${res.status}.`);
+  return data;
+}
+
+/**
+ * Walks a decision-tree quiz. Keyboard: 1–5 choose, Enter continues. Every choice is saved as it
+ * is made, so a reload resumes the walk where it was.
+ */
+export function QuizPlayer({ quizId, initial }: { quizId: string; initial: AttemptView | null }) {
+  const [attempt, setAttempt] = useState<AttemptView | null>(initial);
+  // After a right answer the node stays on screen with its feedback until the learner continues.
+  const [solved, setSolved] = useState<{
+    node: NonNullable<AttemptView['node']>;
+    choiceIndex: number;
+    feedbackHtml: string;
+    next: AttemptView;
+  } | null>(null);
+  const [boosted, setBoosted] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const start = useCallback(async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { attempt: a } = await post<{ attempt: AttemptView }>(`/api/quizzes/${quizId}/attempts`);
+      setAttempt(a);
+      setSolved(null);
+      setBoosted(0);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  }, [quizId]);
+
+  const choose = useCallback(
+    async (choiceIndex: number) => {
+      if (!attempt?.node || busy || solved) return;
+      if (attempt.node.tried.some((t) => t.index === choiceIndex)) return;
+      setBusy(true);
+      setError(null);
+      try {
+        const r = await post<AnswerResult>(`/api/quiz-attempts/${attempt.attemptId}/answers`, { nodeId: attempt.node.id, choiceIndex });
+        setBoosted((b) => b + r.boosted);
+        if (r.correct) setSolved({ node: attempt.node, choiceIndex, feedbackHtml: r.feedbackHtml, next: r.attempt });
+        else setAttempt(r.attempt);
+      } catch (e) {
+        setError(e instanceof Error ? e.message : String(e));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [attempt, busy, solved],
+  );
+
+  const proceed = useCallback(() => {
+    if (!solved) return;
+    setAttempt(solved.next);
+    setSolved(null);
+  }, [solved]);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)) return;
+      if (solved && e.key === 'Enter') {
+        e.preventDefault();
+        proceed();
+      } else if (/^[1-5]$/.test(e.key)) {
+        e.preventDefault();
+        void choose(Number(e.key) - 1);
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [choose, proceed, solved]);
+
+  if (!attempt) {
+    return (
+      <div className="card quiz-card">
+        <p>Each question shows what you would see on a real system. Pick the next step; you can try again after a wrong turn.</p>
+        <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
+          Start the quiz
+        </button>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    );
+  }
+
+  const node = solved?.node ?? attempt.node;
+  if (!node) {
+    const s = attempt.score;
+    return (
+      <div className="card quiz-card" data-testid="quiz-result">
+        <p className="muted">Where this path ends</p>
+        <h2>{attempt.leaf?.title}</h2>
+        {attempt.leaf && <Rendered html={attempt.leaf.bodyHtml} className="prose" />}
+        <p className="quiz-score">
+          {s.firstTry} of {s.nodesPassed} questions right the first time.
+          {s.missedNodeIds.length > 0 &&
+            ` ${s.missedCardIds.length} cards behind the questions you missed are due in your review queue${boosted > 0 ? ` (${boosted} brought forward on this walk)` : ''}.`}
+        </p>
+        <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
+          Walk it again
+        </button>
+      </div>
+    );
+  }
+
+  return (
+    <div className="card quiz-card">
+      <p className="muted quiz-progress">Question {attempt.depth}</p>
+      <Rendered html={node.promptHtml} className="prose quiz-prompt" />
+      {node.evidence && (
+        <figure className="quiz-evidence-figure">
+          <figcaption className="sr-only">What you see on the system</figcaption>
+          <pre className="quiz-evidence">{node.evidence}</pre>
+        </figure>
+      )}
+      <ol className="quiz-choices">
+        {node.choices.map((c) => {
+          const wrong = node.tried.find((t) => t.index === c.index);
+          const right = solved?.choiceIndex === c.index;
+          return (
+            <li key={c.index}>
+              <button
+                type="button"
+                className={`quiz-choice${wrong ? ' wrong' : ''}${right ? ' right' : ''}`}
+                onClick={() => void choose(c.index)}
+                disabled={busy || Boolean(wrong) || Boolean(solved)}
+                aria-describedby={wrong ? `fb-${node.id}-${c.index}` : undefined}
+              >
+                <kbd>{c.index + 1}</kbd> <span>{c.label}</span>
+                {wrong && <span className="sr-only"> (wrong)</span>}
+                {right && <span className="sr-only"> (right)</span>}
+              </button>
+              {wrong && <Rendered html={wrong.feedbackHtml} id={`fb-${node.id}-${c.index}`} className="quiz-feedback wrong" />}
+            </li>
+          );
+        })}
+      </ol>
+      <div role="status" aria-live="polite">
+        {solved && (
+          <div className="quiz-feedback right">
+            <strong>Right.</strong>
+            <Rendered html={solved.feedbackHtml} />
+            <button type="button" className="btn btn-primary" onClick={proceed}>
+              Continue <kbd>Enter</kbd>
+            </button>
+          </div>
+        )}
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** HTML made by lib/content/render: raw HTML in content is escaped and unsafe URLs dropped. */
+function Rendered({ html, ...rest }: { html: string } & HTMLAttributes<HTMLDivElement>) {
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: the one place quiz HTML is set; see above
+  return <div {...rest} dangerouslySetInnerHTML={{ __html: html }} />;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { CourseQuiz } from '@/lib/content';
+import { renderMarkdown } from '@/lib/content/render';
+import { getCourse } from '@/lib/course';
+import { getDb } from '@/lib/db';
+import { AppError } from '@/lib/errors';
+import { boostCards } from '@/lib/srs';
+import { chooseOnNode, findLeaf, findNode, type StepRecord, scoreWalk, type WalkScore } from './walk';
+
+export { chooseOnNode, type StepRecord, scoreWalk, type WalkScore } from './walk';
+
+/**
+ * Decision-tree quizzes as learners take them: attempts and every step are stored (nothing a
+ * learner did is lost on a reload), a wrong choice brings the node's cards back into review.
+ */
+
+export interface QuizNodeView {
+  id: string;
+  promptHtml: string;
+  evidence: string | null;
+  choices: { index: number; label: string }[];
+  /** Wrong choices already tried on this node, with their feedback. */
+  tried: { index: number; feedbackHtml: string }[];
+}
+
+export interface AttemptView {
+  attemptId: string;
+  quizId: string;
+  title: string;
+  /** How many nodes deep the learner is (1 = the first question). */
+  depth: number;
+  node: QuizNodeView | null;
+  leaf: { title: string; bodyHtml: string } | null;
+  score: WalkScore;
+}
+
+function quizById(quizId: string): CourseQuiz {
+  const quiz = getCourse().quizzes.find((q) => q.id === quizId);
+  if (!quiz) throw new AppError('not_found', `There is no quiz "${quizId}".`);
+  return quiz;
+}
+
+export interface QuizListItem {
+  id: string;
+  title: string;
+  summary: string;
+  part: string;
+  nodes: number;
+  last: { finished: boolean; firstTry: number; nodesPassed: number; at: Date } | null;
+}
+
+/** Every quiz, grouped by the course's part order, with the learner's latest attempt. */
+export async function listQuizzes(userId: string): Promise<{ partTitle: string; quizzes: QuizListItem[] }[]> {
+  const course = getCourse();
+  const attempts = await getDb().quizAttempt.findMany({
+    where: { userId },
+    orderBy: { startedAt: 'desc' },
+    include: { steps: { orderBy: { answeredAt: 'asc' } } },
+  });
+  const latest = new Map<string, (typeof attempts)[number]>();
+  for (const a of attempts) if (!latest.has(a.quizId)) latest.set(a.quizId, a);
+  return course.parts
+    .map((p) => ({
+      partTitle: p.title,
+      quizzes: course.quizzes
+        .filter((q) => q.part === p.id)
+        .map((q) => {
+          const a = latest.get(q.id);
+          const score = a ? scoreWalk(q, a.steps) : null;
+          return {
+            id: q.id,
+            title: q.title,
+            summary: q.summary,
+            part: q.part,
+            nodes: q.nodes.length,
+            last:
+              a && score
+                ? { finished: a.finishedAt !== null, firstTry: score.firstTry, nodesPassed: score.nodesPassed, at: a.startedAt }
+                : null,
+          };
+        }),
+    }))
+    .filter((g) => g.quizzes.length > 0);
+}
+
+function nodeView(quiz: CourseQuiz, nodeId: string, steps: StepRecord[]): QuizNodeView {
+  const node = findNode(quiz, nodeId);
+  if (!node) throw new Error(`quiz "${quiz.id}" lost node "${nodeId}"`);
+  const tried = steps
+    .filter((s) => s.nodeId === nodeId && !s.correct)
+    .map((s) => ({ index: s.choiceIndex, feedbackHtml: renderMarkdown(node.choices[s.choiceIndex]?.feedback ?? '') }));
+  return {
+    id: node.id,
+    promptHtml: renderMarkdown(node.prompt),
+    evidence: node.evidence ?? null,
+    choices: node.choices.map((c, index) => ({ index, label: c.label })),
+    tried,
+  };
+}
+
+async function attemptView(quiz: CourseQuiz, attemptId: string): Promise<AttemptView> {
+  const a = await getDb().quizAttempt.findUnique({ where: { id: attemptId }, include: { steps: { orderBy: { answeredAt: 'asc' } } } });
+  if (!a) throw new AppError('not_found', 'That quiz attempt does not exist.');
+  const score = scoreWalk(quiz, a.steps);
+  const leaf = a.leafId ? findLeaf(quiz, a.leafId) : undefined;
+  return {
+    attemptId: a.id,
+    quizId: quiz.id,
+    title: quiz.title,
+    depth: score.nodesPassed + (a.nodeId ? 1 : 0),
+    node: a.nodeId ? nodeView(quiz, a.nodeId, a.steps) : null,
+    leaf: leaf ? { title: leaf.title, bodyHtml: renderMarkdown(leaf.body) } : null,
+    score,
+  };
+}
+
+/** The learner's unfinished attempt at a quiz (to resume after a reload), or null. */
+export async function findOpenAttempt(userId: string, quizId: string): Promise<AttemptView | null> {
+  const quiz = quizById(quizId);
+  const a = await getDb().quizAttempt.findFirst({ where: { userId, quizId, finishedAt: null }, orderBy: { startedAt: 'desc' } });
+  return a ? attemptView(quiz, a.id) : null;
+}
+
+/** Starts a new walk at the quiz's first node (an unfinished earlier walk is left as it was). */
+export async function startAttempt(userId: string, quizId: string, now: Date): Promise<AttemptView> {
+  const quiz = quizById(quizId);
+  const id = randomUUID();
+  await getDb().quizAttempt.create({ data: { id, userId, quizId, nodeId: quiz.start, startedAt: now } });
+  return attemptView(quiz, id);
+}
+
+export interface AnswerResult {
+  correct: boolean;
+  feedbackHtml: string;
+  /** Cards brought back into review by this (wrong) answer. */
+  boosted: number;
+  attempt: AttemptView;
+}
+
+/**
+ * Records one choice on the node the learner stands on. A retried submit of the same choice is
+ * applied once (the step is unique per attempt, node and choice). Answering a node the learner
+ * is no longer on is a conflict, answered with the current state.
+ */
+export async function answer(userId: string, attemptId: string, nodeId: string, choiceIndex: number, now: Date): Promise<AnswerResult> {
+  const db = getDb();
+  const a = await db.quizAttempt.findUnique({ where: { id: attemptId } });
+  if (!a || a.userId !== userId) throw new AppError('not_found', 'That quiz attempt does not exist.');
+  const quiz = quizById(a.quizId);
+  const node = findNode(quiz, nodeId);
+  if (!node)
+    throw new AppError('invalid_input', `This quiz has no question "${nodeId}".`, {
+      fields: [{ path: 'nodeId', message: 'no such question' }],
+    });
+  if (!node.choices[choiceIndex]) {
+    throw new AppError('invalid_input', `Choice ${choiceIndex} does not exist on this question.`, {
+      fields: [{ path: 'choiceIndex', message: 'no such choice' }],
+    });
+  }
+  const outcome = chooseOnNode(quiz, node, choiceIndex);
+  // A retried submit (same attempt, node and choice) is answered again without a second step.
+  const already = await db.quizStep.findUnique({ where: { attemptId_nodeId_choiceIndex: { attemptId, nodeId, choiceIndex } } });
+  let boosted = 0;
+  if (!already) {
+    if (a.nodeId !== nodeId) throw new AppError('conflict', 'That question is no longer the current one; reload to continue.');
+    await db.$transaction([
+      db.quizStep.create({ data: { id: randomUUID(), attemptId, nodeId, choiceIndex, correct: outcome.correct, answeredAt: now } }),
+      db.quizAttempt.update({
+        where: { id: attemptId },
+        data: outcome.correct
+          ? outcome.next.kind === 'node'
+            ? { nodeId: outcome.next.node.id }
+            : { nodeId: null, leafId: outcome.next.leaf.id, finishedAt: now }
+          : {},
+      }),
+    ]);
+    if (!outcome.correct) boosted = await boostCards(userId, node.cards, now);
+  }
+  return { correct: outcome.correct, feedbackHtml: renderMarkdown(outcome.feedback), boosted, attempt: await attemptView(quiz, attemptId) };
+}

@@ -1,0 +1,69 @@
+import type { Quiz, QuizLeaf, QuizNode } from '@/lib/content/schema';
+
+/**
+ * Walking a decision-tree quiz: pure, no I/O. A node has exactly one correct choice (content:check
+ * guarantees it); a wrong choice keeps the learner on the node with feedback, the correct one moves
+ * to the next node or ends the walk at a leaf.
+ */
+
+export type ChoiceOutcome =
+  | { correct: false; feedback: string }
+  | { correct: true; feedback: string; next: { kind: 'node'; node: QuizNode } | { kind: 'leaf'; leaf: QuizLeaf } };
+
+export function findNode(quiz: Quiz, nodeId: string): QuizNode | undefined {
+  return quiz.nodes.find((n) => n.id === nodeId);
+}
+
+export function findLeaf(quiz: Quiz, leafId: string): QuizLeaf | undefined {
+  return quiz.leaves.find((l) => l.id === leafId);
+}
+
+/** What choosing `choiceIndex` on `node` means. Throws RangeError for an index the node lacks. */
+export function chooseOnNode(quiz: Quiz, node: QuizNode, choiceIndex: number): ChoiceOutcome {
+  const choice = node.choices[choiceIndex];
+  if (!choice) throw new RangeError(`node "${node.id}" has no choice ${choiceIndex}`);
+  if (!choice.correct) return { correct: false, feedback: choice.feedback };
+  if (choice.next) {
+    const next = findNode(quiz, choice.next);
+    if (!next) throw new Error(`quiz "${quiz.id}": node "${choice.next}" is missing`);
+    return { correct: true, feedback: choice.feedback, next: { kind: 'node', node: next } };
+  }
+  const leaf = choice.leaf ? findLeaf(quiz, choice.leaf) : undefined;
+  if (!leaf) throw new Error(`quiz "${quiz.id}": choice ${choiceIndex} of "${node.id}" leads nowhere`);
+  return { correct: true, feedback: choice.feedback, next: { kind: 'leaf', leaf } };
+}
+
+export interface StepRecord {
+  nodeId: string;
+  choiceIndex: number;
+  correct: boolean;
+}
+
+export interface WalkScore {
+  /** Nodes answered correctly (the path walked so far). */
+  nodesPassed: number;
+  /** Of those, how many were right on the first try. */
+  firstTry: number;
+  /** Nodes where the learner chose wrong at least once, in the order met. */
+  missedNodeIds: string[];
+  /** Cards tested by the missed nodes (deduplicated): they come back in review. */
+  missedCardIds: string[];
+}
+
+/** Scores a walk from its recorded steps. */
+export function scoreWalk(quiz: Quiz, steps: readonly StepRecord[]): WalkScore {
+  const missed: string[] = [];
+  const passed = new Set<string>();
+  let firstTry = 0;
+  for (const s of steps) {
+    if (!s.correct) {
+      if (!missed.includes(s.nodeId)) missed.push(s.nodeId);
+    } else if (!passed.has(s.nodeId)) {
+      passed.add(s.nodeId);
+      if (!missed.includes(s.nodeId)) firstTry += 1;
+    }
+  }
+  const cards = new Set<string>();
+  for (const id of missed) for (const c of findNode(quiz, id)?.cards ?? []) cards.add(c);
+  return { nodesPassed: passed.size, firstTry, missedNodeIds: missed, missedCardIds: [...cards] };
+}
