@@ -16,4 +16,6 @@ ensureBuild();
 ensureLabImages({ required: true });
 step('tests (vitest: unit, integration, browser)');
 run('npx', ['vitest', 'run', ...process.argv.slice(2)], { env: { NEXT_TELEMETRY_DISABLED: '1' } });
+step('lab benchmark (npm run bench:labs, 6 sessions at once in CI)');
+run('npm', ['run', '--silent', 'bench:labs'], { env: { BENCH_SESSIONS: process.env.BENCH_SESSIONS ?? '6' } });
 step('all tests passed');

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import {
   type Arch,
@@ -75,6 +77,9 @@ export function getLab(labId: string): LabManifest {
 
 // ── The session manager of this process ─────────────────────────────────────────────────────
 
+/** Which host's runner holds a session's VM (one per server process here; see README, scaling out). */
+const RUNNER_ID = `${os.hostname()}:local`;
+
 interface LabRuntime {
   manager: LabSessionManager | null;
   /** Why labs cannot run here (images missing, QEMU missing), shown on the Labs page. */
@@ -94,6 +99,13 @@ export function initLabs(): Promise<void> {
       const cacheDir = defaultCacheDir(process.cwd());
       const runDir = path.join(cacheDir, 'run');
       await QemuBackend.cleanOrphans(runDir);
+      // VMs die with the server: sessions this runner recorded as live ended when it last stopped.
+      await getDb()
+        .labSession.updateMany({
+          where: { runnerId: RUNNER_ID, status: { not: 'ended' } },
+          data: { status: 'ended', endReason: 'server-restart', endedAt: new Date() },
+        })
+        .catch(() => {}); // the database may be down at start; /api/health reports that
       const images = await loadCurrentImages(cacheDir);
       if (!images) {
         runtime.unavailable = 'The lab VM images are not built on this server. Run `npm run labs:images` (npm start does it) and restart.';
@@ -192,12 +204,43 @@ export async function startLabSession(learnerId: string, labId: string, arch: Ar
   const m = await manager();
   const existing = m.listForLearner(learnerId).find((s) => s.state !== 'ended' && s.labId === labId && s.arch === arch);
   if (existing) return view(existing);
+  let session: LabSession;
   try {
-    const session = await m.start({ learnerId, labId, arch, user: lab.user });
-    return view(session.info());
+    session = await m.start({ learnerId, labId, arch, user: lab.user });
   } catch (err) {
     translate(err);
   }
+  await recordSession(session);
+  return view(session.info());
+}
+
+/**
+ * Keeps a record of every lab session (who, which lab and arch, when, how it ended) for progress
+ * and instructors; the VM itself lives only in this process.
+ */
+async function recordSession(session: LabSession): Promise<void> {
+  const db = getDb();
+  const info = session.info();
+  await db.labSession.create({
+    data: {
+      id: session.id,
+      userId: session.learnerId,
+      labId: session.labId,
+      arch: session.arch,
+      status: 'ready',
+      runnerId: RUNNER_ID,
+      startedAt: new Date(info.createdAt),
+      expiresAt: new Date(info.expiresAt),
+    },
+  });
+  session.vm.onEnd((status) => {
+    void db.labSession
+      .update({
+        where: { id: session.id },
+        data: { status: 'ended', endReason: status.reason ?? 'stopped', endedAt: new Date(status.endedAt ?? Date.now()) },
+      })
+      .catch((err: unknown) => console.error('[kernel-map] could not record the end of lab session', session.id, err));
+  });
 }
 
 export async function listLabSessions(learnerId: string): Promise<LabSessionView[]> {
@@ -226,11 +269,14 @@ export async function stopLabSession(learnerId: string, sessionId: string): Prom
 
 export async function extendLabSession(learnerId: string, sessionId: string): Promise<LabSessionView> {
   const m = await manager();
+  let info: SessionInfo;
   try {
-    return view(m.extend(learnerId, sessionId));
+    info = m.extend(learnerId, sessionId);
   } catch (err) {
     translate(err);
   }
+  await getDb().labSession.update({ where: { id: sessionId }, data: { expiresAt: new Date(info.expiresAt) } });
+  return view(info);
 }
 
 export { view as labSessionView };

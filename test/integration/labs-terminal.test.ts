@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '@/lib/db';
 import { ensureLabImages } from '@/lib/labs';
 import { Browserish, newAccount } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
@@ -122,5 +123,14 @@ describe('lab sessions and the terminal socket', () => {
     expect((await alice.http.request('DELETE', `/api/labs/sessions/${sessionId}`)).status).toBe(200);
     await term.waitForClose(10_000);
     expect(term.messages.some((m) => m.t === 'exit')).toBe(true);
+    // The session is on record, with how it ended.
+    const db = createDb(server.env.DATABASE_URL ?? '');
+    try {
+      await expect
+        .poll(() => db.labSession.findUnique({ where: { id: sessionId } }))
+        .toMatchObject({ labId: 'hello', arch: 'x86_64', status: 'ended', endReason: 'stopped' });
+    } finally {
+      await db.$disconnect();
+    }
   });
 });
