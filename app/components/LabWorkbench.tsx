@@ -4,20 +4,10 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { LabSessionView as SessionView } from '@/lib/labs-service';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
 
 type Arch = 'x86_64' | 'aarch64';
-
-export interface SessionView {
-  id: string;
-  labId: string;
-  arch: Arch;
-  state: 'starting' | 'running' | 'ended';
-  endReason: string | null;
-  expiresAt: string;
-  msLeft: number;
-  startMs: number | null;
-}
 
 type Phase =
   | { kind: 'idle' }

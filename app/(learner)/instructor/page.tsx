@@ -26,7 +26,7 @@ export default async function InstructorPage() {
             <thead>
               <tr>
                 <th scope="col">Learner</th>
-                <th scope="col">Joined</th>
+                <th scope="col" className="hide-narrow">Joined</th>
                 <th scope="col" className="num">
                   Lessons read
                 </th>
@@ -47,7 +47,7 @@ export default async function InstructorPage() {
                       {l.email}
                     </div>
                   </td>
-                  <td>{dateFmt.format(l.joinedAt)}</td>
+                  <td className="hide-narrow">{dateFmt.format(l.joinedAt)}</td>
                   <td className="num">{l.lessonsRead}</td>
                   <td className="num">{l.cardsInQueue}</td>
                   <td className="num">{l.reviews}</td>
