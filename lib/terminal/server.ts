@@ -42,7 +42,8 @@ function toHeaders(req: IncomingMessage): Headers {
  * caller passes those on, e.g. to Next's dev server).
  */
 export function createTerminalUpgradeHandler(deps: TerminalDeps) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // Frames up to 256 KiB reach the schema (and an oversized input is refused there, 1008); bigger ones are cut off by ws (1009).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   return (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const url = new URL(req.url ?? '/', 'http://x');
     const match = TERMINAL_PATH.exec(url.pathname);
