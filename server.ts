@@ -29,14 +29,12 @@ async function main() {
   const { initLabs, getOwnLabSession, shutdownLabs } = await import('@/lib/labs-service');
   const { createTerminalUpgradeHandler } = await import('@/lib/terminal/server');
   const { viewerFromHeaders } = await import('@/lib/auth/viewer');
+  const { originsForHost } = await import('@/lib/http');
   await initLabs(); // kills VMs a previous server left, loads the images
   const terminalUpgrade = createTerminalUpgradeHandler({
     authenticate: viewerFromHeaders,
     sessionFor: (viewer, sessionId) => getOwnLabSession(viewer.id, sessionId),
-    allowedOrigins: (host) => [
-      ...(host ? [`http://${host}`, `https://${host}`] : []),
-      ...config.TRUSTED_ORIGINS.map((o) => new URL(o).origin),
-    ],
+    allowedOrigins: originsForHost,
   });
 
   const server = createServer((req, res) => {

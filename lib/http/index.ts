@@ -84,10 +84,16 @@ export function assertSameOrigin(req: Request): void {
   }
 }
 
+/**
+ * The app's own origin (the request's Host, over http or https — a browser cannot forge Host on a
+ * cross-site request) plus TRUSTED_ORIGINS. The terminal socket applies the same rule.
+ */
 export function allowedOrigins(req: Request): string[] {
-  const host = req.headers.get('host');
-  const proto = req.headers.get('x-forwarded-proto') ?? new URL(req.url).protocol.replace(':', '');
-  const own = host ? [`${proto}://${host}`] : [];
+  return originsForHost(req.headers.get('host') ?? undefined);
+}
+
+export function originsForHost(host: string | undefined): string[] {
+  const own = host ? [`http://${host}`, `https://${host}`] : [];
   return [...own, ...env().TRUSTED_ORIGINS.map((o) => new URL(o).origin)];
 }
 
