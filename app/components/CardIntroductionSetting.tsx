@@ -40,7 +40,7 @@ export function CardIntroductionSetting({ initial }: { initial: Mode }) {
         <input id={`${id}-all`} type="radio" name="card-introduction" checked={mode === 'all'} onChange={() => choose('all')} />
         All cards now
       </label>
-      <p className="muted" role="status" aria-live="polite" style={{ margin: 0, minHeight: '1.5em' }}>
+      <p className="muted" role="status" aria-live="polite" style={{ margin: 0 }}>
         {status}
       </p>
     </fieldset>

@@ -29,6 +29,7 @@ describe('browser: read a lesson, mark it read, its cards join the review queue'
 
     await page.goto(`${server.url}/learn`);
     await page.getByRole('heading', { name: 'Learn', level: 1 }).waitFor();
+    await page.screenshot({ path: screenshotPath('learn') });
     const firstLesson = page.locator('.lesson-link').first();
     const meta = (await firstLesson.locator('.lesson-meta').textContent()) ?? '';
     const cardCount = Number(/(\d+) cards/.exec(meta)?.[1]);

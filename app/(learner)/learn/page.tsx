@@ -20,7 +20,6 @@ export default async function LearnPage() {
           The map, part by part. You have read {read} of {total} lessons.
         </p>
       </div>
-      <CardIntroductionSetting initial={cardIntroduction} />
       {parts.map((p) => (
         <section key={p.id} className="part" aria-labelledby={`part-${p.id}`}>
           <div className="part-head">
@@ -50,6 +49,7 @@ export default async function LearnPage() {
           </ol>
         </section>
       ))}
+      <CardIntroductionSetting initial={cardIntroduction} />
     </div>
   );
 }
