@@ -8,6 +8,8 @@ ensureChromium();
 ensurePrismaClients();
 step('lint (biome)');
 run('npm', ['run', '--silent', 'lint']);
+step('import cycles');
+run('npm', ['run', '--silent', 'check:cycles']);
 step('typecheck (tsc)');
 run('npm', ['run', '--silent', 'typecheck']);
 step('content check');
