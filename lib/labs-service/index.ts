@@ -31,9 +31,25 @@ export const labManifestSchema = z.object({
   arches: z.array(ArchSchema).min(1),
   user: z.enum(['student', 'root']).default('student'),
   resources: z.object({ memoryMiB: z.number().int().min(64).max(2048).default(256) }).default({ memoryMiB: 256 }),
+  /**
+   * A fresh ext4 disk per session, mounted at /mnt/lab, seeded from labs/<id>/<seed>/ (a folder
+   * name, no path separators). Durability labs are graded by cutting the power and reading it.
+   */
+  disk: z
+    .strictObject({
+      seed: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{0,47}$/)
+        .optional(),
+    })
+    .optional(),
   tasks: z.array(z.looseObject({ id: z.string(), title: z.string() })).default([]),
 });
-export type LabManifest = z.infer<typeof labManifestSchema> & { brief: string | null };
+export type LabManifest = z.infer<typeof labManifestSchema> & {
+  brief: string | null;
+  /** labs/<id>/setup: a POSIX sh script run as root in the VM before the learner gets the shell. */
+  setup: string | null;
+};
 
 /** Every lab under labs/ (folders with a lab.yaml), sorted by id. Throws naming a broken manifest. */
 export function listLabs(): LabManifest[] {
@@ -58,15 +74,21 @@ export function listLabs(): LabManifest[] {
     if (!parsed.success)
       throw new Error(`labs/${dir}/lab.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     if (parsed.data.id !== dir) throw new Error(`labs/${dir}/lab.yaml: id "${parsed.data.id}" must equal its folder name`);
-    let brief: string | null = null;
-    try {
-      brief = readFileSync(path.join(LABS_ROOT, dir, 'README.md'), 'utf8');
-    } catch {
-      brief = null;
-    }
-    labs.push({ ...parsed.data, brief });
+    labs.push({
+      ...parsed.data,
+      brief: readOptional(path.join(LABS_ROOT, dir, 'README.md')),
+      setup: readOptional(path.join(LABS_ROOT, dir, 'setup')),
+    });
   }
   return labs;
+}
+
+function readOptional(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 export function getLab(labId: string): LabManifest {
@@ -206,12 +228,32 @@ export async function startLabSession(learnerId: string, labId: string, arch: Ar
   if (existing) return view(existing);
   let session: LabSession;
   try {
-    session = await m.start({ learnerId, labId, arch, user: lab.user });
+    const disk = lab.disk ? { seedDir: lab.disk.seed ? path.join(LABS_ROOT, lab.id, lab.disk.seed) : undefined } : undefined;
+    session = await m.start({ learnerId, labId, arch, user: lab.user, disk });
   } catch (err) {
     translate(err);
   }
+  if (lab.setup) await runSetup(session, lab.setup);
   await recordSession(session);
   return view(session.info());
+}
+
+/**
+ * Runs the lab's setup script as root through the agent (the script goes in on stdin, never as a
+ * shell string built here). A failing setup ends the session: the learner would get a broken lab.
+ */
+async function runSetup(session: LabSession, script: string): Promise<void> {
+  let failure: string | null = null;
+  try {
+    const r = await session.vm.exec(['/bin/sh', '-s'], { user: 'root', stdin: script, timeoutMs: 120_000 });
+    if (r.exitCode !== 0 || r.timedOut) failure = r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${r.stderr.trim().slice(-300)}`;
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  }
+  if (failure !== null) {
+    await session.vm.stop('stopped').catch(() => {});
+    throw new AppError('unavailable', `The lab's setup failed in the VM (${failure}). Please report this lab.`);
+  }
 }
 
 /**

@@ -52,6 +52,9 @@ describe('lab sessions and the terminal socket', () => {
     await expect.poll(() => term.messages.find((m) => m.t === 'status')).toMatchObject({ state: 'ready' });
     term.type('echo km-$((6*7)); uname -m\r');
     await term.waitForText(/km-42\s+x86_64/);
+    // The lab's setup ran as root before the shell was handed over.
+    term.type('cat ~/welcome.txt\r');
+    await term.waitForText(/prepared by the lab setup on x86_64/);
     term.close();
   });
 
