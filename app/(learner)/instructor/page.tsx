@@ -26,7 +26,9 @@ export default async function InstructorPage() {
             <thead>
               <tr>
                 <th scope="col">Learner</th>
-                <th scope="col" className="hide-narrow">Joined</th>
+                <th scope="col" className="hide-narrow">
+                  Joined
+                </th>
                 <th scope="col" className="num">
                   Lessons read
                 </th>
