@@ -40,7 +40,15 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-async function echoLatency(vm: LabVm, samples: number): Promise<number[]> {
+/**
+ * Times keystroke → echo: types one letter at a time with `type`, waits until `listen`'s callback
+ * sees it come back. Used for the console socket alone and for the full WebSocket path.
+ */
+async function timeEchoes(
+  samples: number,
+  type: (ch: string) => void,
+  listen: (cb: (text: string) => void) => () => void,
+): Promise<number[]> {
   const out: number[] = [];
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   for (let i = 0; i < samples; i++) {
@@ -48,18 +56,27 @@ async function echoLatency(vm: LabVm, samples: number): Promise<number[]> {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no echo within 5 s')), 5_000);
-      const off = vm.console.onData((chunk) => {
-        if (chunk.includes(ch)) {
+      const off = listen((text) => {
+        if (text.includes(ch)) {
           clearTimeout(timer);
           off();
           resolve();
         }
       });
-      vm.console.write(ch);
+      type(ch);
     });
     out.push(performance.now() - t0);
     await sleep(20);
   }
+  return out;
+}
+
+async function echoLatency(vm: LabVm, samples: number): Promise<number[]> {
+  const out = await timeEchoes(
+    samples,
+    (ch) => vm.console.write(ch),
+    (cb) => vm.console.onData((chunk) => cb(chunk.toString('latin1'))),
+  );
   vm.console.write('\x15'); // ^U: clear the typed line
   return out;
 }
@@ -105,26 +122,14 @@ async function wsEchoLatency(vm: LabVm, arch: Arch, samples: number): Promise<nu
   });
   await new Promise((r, j) => ws.once('open', r).once('error', j));
   await sleep(300); // let the replayed screen arrive first
-  const out: number[] = [];
-  const letters = 'abcdefghijklmnopqrstuvwxyz';
-  for (let i = 0; i < samples; i++) {
-    const ch = letters[i % letters.length] ?? 'a';
-    const t0 = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no echo on the WebSocket within 5 s')), 5_000);
-      const w = (data: string) => {
-        if (data.includes(ch)) {
-          clearTimeout(timer);
-          waiters.delete(w);
-          resolve();
-        }
-      };
-      waiters.add(w);
-      ws.send(JSON.stringify({ t: 'input', data: ch }));
-    });
-    out.push(performance.now() - t0);
-    await sleep(20);
-  }
+  const out = await timeEchoes(
+    samples,
+    (ch) => ws.send(JSON.stringify({ t: 'input', data: ch })),
+    (cb) => {
+      waiters.add(cb);
+      return () => waiters.delete(cb);
+    },
+  );
   ws.send(JSON.stringify({ t: 'input', data: '\x15' }));
   ws.close();
   server.close();
