@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser';
+import { newAccount } from '../helpers/http';
+import { startServer, type TestServer } from '../helpers/server';
+
+const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core (WCAG 2.1 A/AA rules) in the page; returns serious and critical violations. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light and dark', () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.cleanup();
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`has no serious violations (${colorScheme})`, async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
+      const page = await context.newPage();
+      await page.goto(`${server.url}/sign-in`);
+      const problems: string[] = (await seriousViolations(page)).map((p) => `/sign-in: ${p}`);
+      const signUp = await context.request.post(`${server.url}/api/auth/sign-up`, {
+        data: newAccount(`a11y-${colorScheme}`),
+        headers: { origin: server.url },
+      });
+      expect(signUp.status()).toBe(201);
+      for (const path of [
+        '/today',
+        '/learn',
+        '/learn/syscall-boundary',
+        '/review',
+        '/quizzes',
+        '/quizzes/slow-app',
+        '/labs',
+        '/labs/hello',
+      ]) {
+        await page.goto(`${server.url}${path}`);
+        await page.locator('main h1').first().waitFor();
+        for (const p of await seriousViolations(page)) problems.push(`${path}: ${p}`);
+      }
+      expect(problems, problems.join('\n')).toEqual([]);
+      await context.close();
+    });
+  }
+});
