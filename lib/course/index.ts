@@ -244,3 +244,10 @@ export async function getQueueOverview(userId: string, now: Date) {
     .map((l) => ({ id: l.id, title: l.title, cards: summary.byLesson[l.id] ?? 0 }));
   return { ...summary, lessons };
 }
+
+/** The first lesson, in course order, that the learner has not marked read (null when all are). */
+export async function nextUnreadLesson(userId: string): Promise<{ id: string; title: string } | null> {
+  const read = new Set((await getDb().lessonProgress.findMany({ where: { userId }, select: { lessonId: true } })).map((r) => r.lessonId));
+  const next = getCourse().lessons.find((l) => !read.has(l.id));
+  return next ? { id: next.id, title: next.title } : null;
+}

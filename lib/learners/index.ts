@@ -9,6 +9,8 @@ export interface LearnerSummary {
   lessonsRead: number;
   cardsInQueue: number;
   reviews: number;
+  quizWalks: number;
+  labSessions: number;
 }
 
 export async function listLearners(): Promise<LearnerSummary[]> {
@@ -20,7 +22,7 @@ export async function listLearners(): Promise<LearnerSummary[]> {
       name: true,
       email: true,
       createdAt: true,
-      _count: { select: { lessonProgress: true, cardStates: true, reviewLogs: true } },
+      _count: { select: { lessonProgress: true, cardStates: true, reviewLogs: true, quizAttempts: true, labSessions: true } },
     },
   });
   return rows.map((r) => ({
@@ -31,6 +33,8 @@ export async function listLearners(): Promise<LearnerSummary[]> {
     lessonsRead: r._count.lessonProgress,
     cardsInQueue: r._count.cardStates,
     reviews: r._count.reviewLogs,
+    quizWalks: r._count.quizAttempts,
+    labSessions: r._count.labSessions,
   }));
 }
 
@@ -41,16 +45,18 @@ export interface LearnerToday {
   lessonsRead: number;
   lessonsTotal: number;
   reviewsToday: number;
+  quizzesFinished: number;
 }
 
 export async function getLearnerToday(userId: string, now: Date, startOfDay: Date): Promise<LearnerToday> {
   const db = getDb();
-  const [cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday] = await Promise.all([
+  const [cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday, finished] = await Promise.all([
     db.cardState.count({ where: { userId, card: { retiredAt: null } } }),
     db.cardState.count({ where: { userId, due: { lte: now }, card: { retiredAt: null } } }),
     db.lessonProgress.count({ where: { userId } }),
     db.lesson.count({ where: { retiredAt: null } }),
     db.reviewLog.count({ where: { userId, reviewedAt: { gte: startOfDay } } }),
+    db.quizAttempt.findMany({ where: { userId, finishedAt: { not: null } }, distinct: ['quizId'], select: { quizId: true } }),
   ]);
-  return { cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday };
+  return { cardsInQueue, cardsDue, lessonsRead, lessonsTotal, reviewsToday, quizzesFinished: finished.length };
 }

@@ -31,6 +31,7 @@ describe('browser: read a lesson, mark it read, its cards join the review queue'
     await page.getByRole('heading', { name: 'Learn', level: 1 }).waitFor();
     await page.screenshot({ path: screenshotPath('learn') });
     const firstLesson = page.locator('.lesson-link').first();
+    const firstLessonTitle = firstLesson.locator('.lesson-title').textContent();
     const meta = (await firstLesson.locator('.lesson-meta').textContent()) ?? '';
     const cardCount = Number(/(\d+) cards/.exec(meta)?.[1]);
     expect(cardCount).toBeGreaterThan(1);
@@ -53,6 +54,10 @@ describe('browser: read a lesson, mark it read, its cards join the review queue'
 
     await page.goto(`${server.url}/review`);
     await expect.poll(() => page.getByTestId('queue-size').textContent()).toBe(String(cardCount));
+    // Today points at the next unread lesson.
+    await page.goto(`${server.url}/today`);
+    await expect.poll(() => page.getByTestId('lessons-read').textContent()).toMatch(/^1\s*\/\s*\d+$/);
+    expect(await page.getByRole('link', { name: (await firstLessonTitle) ?? '' }).count()).toBe(0);
     await page.goto(`${server.url}/learn`);
     expect(await page.locator('.lesson-link').first().getByRole('img', { name: 'read' }).count()).toBe(1);
 

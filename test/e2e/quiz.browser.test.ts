@@ -71,6 +71,8 @@ describe('browser: walk a decision-tree quiz', () => {
     const firstNode = quiz.nodes.find((n) => n.id === quiz.start);
     await page.goto(`${server.url}/review`);
     await expect.poll(async () => Number(await page.getByTestId('queue-due').textContent())).toBe(new Set(firstNode?.cards).size);
+    await page.goto(`${server.url}/today`);
+    await expect.poll(() => page.getByTestId('quizzes-finished').textContent()).toMatch(/^1\s*\/\s*\d+$/);
     await context.close();
   });
 });

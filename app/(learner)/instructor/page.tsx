@@ -38,6 +38,12 @@ export default async function InstructorPage() {
                 <th scope="col" className="num">
                   Reviews
                 </th>
+                <th scope="col" className="num">
+                  Quiz walks
+                </th>
+                <th scope="col" className="num">
+                  Lab sessions
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -53,6 +59,8 @@ export default async function InstructorPage() {
                   <td className="num">{l.lessonsRead}</td>
                   <td className="num">{l.cardsInQueue}</td>
                   <td className="num">{l.reviews}</td>
+                  <td className="num">{l.quizWalks}</td>
+                  <td className="num">{l.labSessions}</td>
                 </tr>
               ))}
             </tbody>

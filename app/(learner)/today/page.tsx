@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireViewerForPage } from '@/lib/auth';
+import { getCourse, nextUnreadLesson } from '@/lib/course';
 import { getLearnerToday } from '@/lib/learners';
 
 export const metadata: Metadata = { title: 'Today' };
@@ -12,7 +13,8 @@ function startOfUtcDay(now: Date): Date {
 export default async function TodayPage() {
   const viewer = await requireViewerForPage();
   const now = new Date();
-  const today = await getLearnerToday(viewer.id, now, startOfUtcDay(now));
+  const [today, next] = await Promise.all([getLearnerToday(viewer.id, now, startOfUtcDay(now)), nextUnreadLesson(viewer.id)]);
+  const quizCount = getCourse().quizzes.length;
   return (
     <div className="stack">
       <div>
@@ -45,9 +47,26 @@ export default async function TodayPage() {
           <p className="muted">
             {today.lessonsTotal === 0 ? (
               'The course content has not been loaded into this server yet.'
+            ) : next ? (
+              <>
+                Next: <Link href={`/learn/${next.id}`}>{next.title}</Link>
+              </>
             ) : (
-              <Link href="/learn">Continue reading</Link>
+              'You have read every lesson.'
             )}
+          </p>
+        </div>
+        <div className="card">
+          <h2>Quizzes walked</h2>
+          <div className="stat" data-testid="quizzes-finished">
+            {today.quizzesFinished}
+            <span className="muted" style={{ fontSize: '1rem' }}>
+              {' '}
+              / {quizCount}
+            </span>
+          </div>
+          <p className="muted">
+            <Link href="/quizzes">Walk a decision tree</Link>
           </p>
         </div>
       </section>
