@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@/lib/db';
-import { ensureLabImages } from '@/lib/labs';
+import { ensureLabImages, MARKER_PREFIX } from '@/lib/labs';
 import { Browserish, newAccount } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
 import { TerminalClient } from '../helpers/terminal';
@@ -135,5 +136,19 @@ describe('lab sessions and the terminal socket', () => {
     } finally {
       await db.$disconnect();
     }
+  });
+
+  it('leaves no QEMU behind when the server is SIGKILLed', async () => {
+    const res = await alice.http.post('/api/labs/sessions', { labId: 'hello', arch: 'aarch64' });
+    expect(res.status).toBe(201);
+    const { session } = await res.json();
+    const marker = `${MARKER_PREFIX}${session.id}`;
+    const running = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(marker)).length;
+    expect(running()).toBe(1);
+    await server.kill();
+    await expect.poll(running, { timeout: 10_000 }).toBe(0);
   });
 });
