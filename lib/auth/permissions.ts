@@ -16,16 +16,6 @@ export function canViewInstructorArea(viewer: Viewer | null): viewer is Viewer {
   return viewer !== null && (viewer.role === 'instructor' || viewer.role === 'admin');
 }
 
-/** Another learner's progress (lesson reads, reviews, lab grades). */
-export function canViewLearnerProgress(viewer: Viewer | null, learnerId: string): boolean {
-  return viewer !== null && (viewer.id === learnerId || canViewInstructorArea(viewer));
-}
-
-/** Changing someone's role. */
-export function canAssignRoles(viewer: Viewer | null): boolean {
-  return viewer?.role === 'admin';
-}
-
 /** Throws the right AppError when a check fails: 401 when signed out, 403 otherwise. */
 export function assertPermission(viewer: Viewer | null, allowed: boolean, what: string): asserts viewer is Viewer {
   if (viewer === null) throw new AppError('unauthenticated', 'Sign in first.');

@@ -320,5 +320,3 @@ export async function extendLabSession(learnerId: string, sessionId: string): Pr
   await getDb().labSession.update({ where: { id: sessionId }, data: { expiresAt: new Date(info.expiresAt) } });
   return view(info);
 }
-
-export { view as labSessionView };
