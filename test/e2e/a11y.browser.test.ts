@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
 
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -28,26 +27,17 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light and dark', () => {
-  let server: TestServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.cleanup();
-  });
+  const app = useServerAndBrowser();
 
   for (const colorScheme of ['light', 'dark'] as const) {
     it(`has no serious violations (${colorScheme})`, async () => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
+      const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
       const page = await context.newPage();
-      await page.goto(`${server.url}/sign-in`);
+      await page.goto(`${app.server.url}/sign-in`);
       const problems: string[] = (await seriousViolations(page)).map((p) => `/sign-in: ${p}`);
-      const signUp = await context.request.post(`${server.url}/api/auth/sign-up`, {
+      const signUp = await context.request.post(`${app.server.url}/api/auth/sign-up`, {
         data: newAccount(`a11y-${colorScheme}`),
-        headers: { origin: server.url },
+        headers: { origin: app.server.url },
       });
       expect(signUp.status()).toBe(201);
       for (const path of [
@@ -60,7 +50,7 @@ describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light
         '/labs',
         '/labs/hello',
       ]) {
-        await page.goto(`${server.url}${path}`);
+        await page.goto(`${app.server.url}${path}`);
         await page.locator('main h1').first().waitFor();
         for (const p of await seriousViolations(page)) problems.push(`${path}: ${p}`);
       }

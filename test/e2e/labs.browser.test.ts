@@ -1,9 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { ensureLabImages } from '@/lib/labs';
-import { launchBrowser, screenshotPath } from '../helpers/browser';
+import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
 
 /** The terminal's visible text (xterm renders rows into the DOM). */
 async function screenText(page: Page): Promise<string> {
@@ -17,27 +16,17 @@ async function typeLine(page: Page, line: string) {
 }
 
 describe('browser: a lab VM on each architecture, in the page’s terminal', () => {
-  let server: TestServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    await ensureLabImages({ log: () => {} });
-    server = await startServer();
-    browser = await launchBrowser();
-  }, 900_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.cleanup();
-  });
+  const app = useServerAndBrowser({ prepare: () => ensureLabImages({ log: () => {} }), timeoutMs: 900_000 });
 
   it('opens x86_64, runs a command, survives a reload on the same VM, switches to ARM64, and stops', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const signUp = await context.request.post(`${server.url}/api/auth/sign-up`, {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const signUp = await context.request.post(`${app.server.url}/api/auth/sign-up`, {
       data: newAccount('lab'),
-      headers: { origin: server.url },
+      headers: { origin: app.server.url },
     });
     expect(signUp.status()).toBe(201);
     const page = await context.newPage();
-    await page.goto(`${server.url}/labs`);
+    await page.goto(`${app.server.url}/labs`);
     await page.getByRole('link', { name: /Hello from the guest/ }).click();
     await page.getByRole('button', { name: /Start x86_64 VM/ }).click();
     await expect.poll(() => page.getByTestId('lab-status').textContent(), { timeout: 60_000 }).toContain('Ready — x86_64');
@@ -61,7 +50,7 @@ describe('browser: a lab VM on each architecture, in the page’s terminal', () 
 
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => page.getByTestId('lab-status').textContent(), { timeout: 20_000 }).toContain('Ended');
-    const list = await context.request.get(`${server.url}/api/labs/sessions`);
+    const list = await context.request.get(`${app.server.url}/api/labs/sessions`);
     const { sessions } = (await list.json()) as { sessions: { state: string }[] };
     expect(sessions.every((s) => s.state === 'ended')).toBe(true);
     await context.close();

@@ -1,35 +1,26 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type CourseQuiz, loadCourse } from '@/lib/content';
-import { launchBrowser, screenshotPath } from '../helpers/browser';
+import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
 
 describe('browser: walk a decision-tree quiz', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const app = useServerAndBrowser();
   let quiz: CourseQuiz;
   beforeAll(async () => {
     const found = loadCourse('content').quizzes.find((q) => q.id === 'slow-app');
     if (!found) throw new Error('the slow-app quiz is missing');
     quiz = found;
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.cleanup();
   });
 
   it('explains a wrong turn, resumes after a reload, ends at the tool, and sends missed cards to review', async () => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    const signUp = await context.request.post(`${server.url}/api/auth/sign-up`, {
+    const context = await app.browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const signUp = await context.request.post(`${app.server.url}/api/auth/sign-up`, {
       data: newAccount('quiz'),
-      headers: { origin: server.url },
+      headers: { origin: app.server.url },
     });
     expect(signUp.status()).toBe(201);
     const page = await context.newPage();
-    await page.goto(`${server.url}/quizzes`);
+    await page.goto(`${app.server.url}/quizzes`);
     await page.getByRole('link', { name: quiz.title }).click();
     await page.getByRole('button', { name: 'Start the quiz' }).click();
 
@@ -69,9 +60,9 @@ describe('browser: walk a decision-tree quiz', () => {
     await page.screenshot({ path: screenshotPath('quiz-result') });
 
     const firstNode = quiz.nodes.find((n) => n.id === quiz.start);
-    await page.goto(`${server.url}/review`);
+    await page.goto(`${app.server.url}/review`);
     await expect.poll(async () => Number(await page.getByTestId('queue-due').textContent())).toBe(new Set(firstNode?.cards).size);
-    await page.goto(`${server.url}/today`);
+    await page.goto(`${app.server.url}/today`);
     await expect.poll(() => page.getByTestId('quizzes-finished').textContent()).toMatch(/^1\s*\/\s*\d+$/);
     await context.close();
   });

@@ -1,26 +1,15 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshotPath } from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
 
 describe('browser: sign up, sign in, the shell, sign out', () => {
-  let server: TestServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.cleanup();
-  });
+  const app = useServerAndBrowser();
 
   it('walks a new learner through the whole account journey with the keyboard', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await app.browser.newPage({ viewport: { width: 1280, height: 800 } });
     const account = newAccount('browser');
 
-    await page.goto(`${server.url}/today`);
+    await page.goto(`${app.server.url}/today`);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create your account' }).waitFor();
@@ -54,7 +43,7 @@ describe('browser: sign up, sign in, the shell, sign out', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.goto(`${server.url}/today`);
+    await page.goto(`${app.server.url}/today`);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
 
     // Sign back in, landing where we were going.
@@ -66,9 +55,9 @@ describe('browser: sign up, sign in, the shell, sign out', () => {
   });
 
   it('shows the instructor area to the demo instructor, and works on a phone in dark mode', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true });
+    const context = await app.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true });
     const page = await context.newPage();
-    await page.goto(`${server.url}/sign-in`);
+    await page.goto(`${app.server.url}/sign-in`);
     await page.getByLabel('Email').fill('instructor@kernelmap.test');
     await page.getByLabel('Password').fill('kernelmap-instructor');
     await page.getByRole('button', { name: 'Sign in' }).click();
