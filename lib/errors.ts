@@ -1,6 +1,10 @@
+import type { z } from 'zod';
+
 /**
- * Typed application errors. Domain code throws `AppError(code, message)`; `lib/http` maps codes
- * to HTTP statuses in one place (`errorResponse`). Never match on message text.
+ * The app's one error vocabulary, shared by server and client (nothing here imports Node).
+ * Domain code throws `AppError(code, message)`; `lib/http` maps codes to HTTP statuses in one
+ * place; `lib/api-client` turns an answer back into an `ApiError` with the same code. Never match
+ * on message text.
  */
 export const ERROR_STATUS = {
   /** No valid session. */
@@ -10,30 +14,51 @@ export const ERROR_STATUS = {
   /** A state-changing request from an origin we don't trust (CSRF defence). */
   bad_origin: 403,
   not_found: 404,
-  /** E.g. signing up with an email that already has an account. */
+  /** E.g. signing up with an email that already has an account, or a stale quiz answer. */
   conflict: 409,
   /** Wrong email or password. */
   invalid_credentials: 401,
-  /** The body was not what the route accepts; `details.fields` names the paths. */
+  /** The body was not what the route accepts; `fields` names the paths. */
   invalid_input: 422,
   /** Too many attempts; `retryAfterSeconds` says when to try again. */
   rate_limited: 429,
+  /** Something on our side failed; nothing internal is shown. */
+  internal: 500,
   /** A dependency (database, lab runner) is down or full. */
   unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Codes only the client side produces: the request never got a JSON answer from us. */
+export type ClientErrorCode = 'network' | 'bad_response';
+
 export interface FieldIssue {
   path: string;
   message: string;
+}
+
+/** The JSON body of every error answer: `{ error: ApiErrorBody }`. */
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+  fields?: FieldIssue[];
+  retryAfterSeconds?: number;
+  /** Route-specific data a client may need to recover (e.g. the current state on a 409). */
+  details?: unknown;
+}
+
+export interface AppErrorExtra {
+  fields?: FieldIssue[];
+  retryAfterSeconds?: number;
+  details?: unknown;
 }
 
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { fields?: FieldIssue[]; retryAfterSeconds?: number } = {},
+    readonly extra: AppErrorExtra = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -42,4 +67,16 @@ export class AppError extends Error {
   get status(): number {
     return ERROR_STATUS[this.code];
   }
+}
+
+/** A zod error's issues as field paths (`(root)` for the value itself): the 422 `fields` list. */
+export function issueFields(error: z.ZodError, root = '(body)'): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || root, message: i.message }));
+}
+
+/** A zod error as one line, `path: message; path: message` — for logs and thrown config errors. */
+export function formatIssues(error: z.ZodError): string {
+  return issueFields(error, '(root)')
+    .map((f) => `${f.path}: ${f.message}`)
+    .join('; ');
 }

@@ -1,6 +1,7 @@
 'use client';
 
 import { type FormEvent, useId, useState } from 'react';
+import { api, errorMessage, fieldErrors as fieldErrorsOf } from '@/lib/api-client';
 
 interface Field {
   name: 'name' | 'email' | 'password';
@@ -8,10 +9,6 @@ interface Field {
   type: string;
   autoComplete: string;
   hint?: string;
-}
-
-interface ApiError {
-  error?: { code?: string; message?: string; fields?: { path: string; message: string }[] };
 }
 
 /**
@@ -43,22 +40,14 @@ export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: st
     setFieldErrors({});
     const data = Object.fromEntries(new FormData(e.currentTarget));
     try {
-      const res = await fetch(`/api/auth/${mode}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(data),
-      });
-      if (res.ok) {
-        window.location.assign(next);
-        return;
-      }
-      const body = (await res.json().catch(() => ({}))) as ApiError;
-      const errs: Record<string, string> = {};
-      for (const f of body.error?.fields ?? []) errs[f.path] = f.message;
+      await api.post(`/api/auth/${mode}`, data);
+      window.location.assign(next);
+      return;
+    } catch (err) {
+      const errs = fieldErrorsOf(err);
       setFieldErrors(errs);
-      setFormError(body.error?.message ?? `The server answered ${res.status}.`);
-    } catch {
-      setFormError('Could not reach the server. Check your connection and try again.');
+      // One message per problem: field errors sit beside their inputs; the banner is for the rest.
+      setFormError(Object.keys(errs).length > 0 ? null : errorMessage(err));
     } finally {
       setBusy(false);
     }

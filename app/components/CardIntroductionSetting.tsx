@@ -1,6 +1,7 @@
 'use client';
 
 import { useId, useState } from 'react';
+import { api, errorMessage } from '@/lib/api-client';
 
 type Mode = 'on-read' | 'all';
 
@@ -15,17 +16,11 @@ export function CardIntroductionSetting({ initial }: { initial: Mode }) {
     setMode(next);
     setStatus('Saving…');
     try {
-      const res = await fetch('/api/settings/learning', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cardIntroduction: next }),
-      });
-      const body = (await res.json()) as { introduced?: number; error?: { message?: string } };
-      if (!res.ok) throw new Error(body.error?.message ?? `The server answered ${res.status}.`);
+      const body = await api.put<{ introduced?: number }>('/api/settings/learning', { cardIntroduction: next });
       setStatus(next === 'all' ? `Saved. ${body.introduced ?? 0} cards joined your review queue.` : 'Saved. New cards join as you read.');
     } catch (err) {
       setMode(before);
-      setStatus(err instanceof Error ? `Not saved: ${err.message}` : 'Not saved.');
+      setStatus(`Not saved: ${errorMessage(err)}`);
     }
   }
 

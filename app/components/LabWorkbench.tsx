@@ -4,6 +4,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs-service';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
 
@@ -19,17 +20,6 @@ type Phase =
   | { kind: 'error'; message: string };
 
 const ARCH_LABEL: Record<Arch, string> = { x86_64: 'x86_64', aarch64: 'ARM64 (aarch64)' };
-
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!res.ok) throw new Error(data.error?.message ?? `The server answered ${res.status}.`);
-  return data;
-}
 
 function formatLeft(ms: number): string {
   if (ms <= 0) return '0:00';
@@ -173,11 +163,11 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
       term.current?.reset();
       term.current?.write(`Starting a fresh ${ARCH_LABEL[which]} VM…\r\n`);
       try {
-        const { session: s } = await api<{ session: SessionView }>('POST', '/api/labs/sessions', { labId, arch: which });
+        const { session: s } = await api.post<{ session: SessionView }>('/api/labs/sessions', { labId, arch: which });
         setExpiresAt(Date.parse(s.expiresAt));
         setSession(s);
       } catch (err) {
-        setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+        setPhase({ kind: 'error', message: errorMessage(err) });
       }
     },
     [labId],
@@ -189,10 +179,10 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     setSession(null);
     setPhase({ kind: 'stopping' });
     try {
-      await api('DELETE', `/api/labs/sessions/${id}`);
+      await api.delete(`/api/labs/sessions/${id}`);
       setPhase({ kind: 'ended', reason: 'Stopped.' });
     } catch (err) {
-      setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      setPhase({ kind: 'error', message: errorMessage(err) });
     }
   }, [session]);
 
@@ -215,10 +205,10 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
   const extend = useCallback(async () => {
     if (!session) return;
     try {
-      const { session: s } = await api<{ session: SessionView }>('POST', `/api/labs/sessions/${session.id}/extend`);
+      const { session: s } = await api.post<{ session: SessionView }>(`/api/labs/sessions/${session.id}/extend`);
       setExpiresAt(Date.parse(s.expiresAt));
     } catch (err) {
-      setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      setPhase({ kind: 'error', message: errorMessage(err) });
     }
   }, [session]);
 

@@ -1,6 +1,7 @@
 'use client';
 
 import { useState } from 'react';
+import { api, errorMessage } from '@/lib/api-client';
 
 /** Marks the lesson read; with the on-read setting its cards join the review queue. */
 export function MarkReadButton({
@@ -21,14 +22,12 @@ export function MarkReadButton({
   async function markRead() {
     setBusy(true);
     try {
-      const res = await fetch(`/api/lessons/${encodeURIComponent(lessonId)}/read`, { method: 'POST' });
-      const body = (await res.json()) as { introduced?: number; error?: { message?: string } };
-      if (!res.ok) throw new Error(body.error?.message ?? `The server answered ${res.status}.`);
+      const body = await api.post<{ introduced?: number }>(`/api/lessons/${encodeURIComponent(lessonId)}/read`);
       setRead(true);
       const n = body.introduced ?? 0;
       setMessage(n > 0 ? `Marked read. ${n} cards from this lesson joined your review queue.` : 'Marked read.');
     } catch (err) {
-      setMessage(err instanceof Error ? `Could not mark read: ${err.message}` : 'Could not mark read.');
+      setMessage(`Could not mark read: ${errorMessage(err)}`);
     } finally {
       setBusy(false);
     }

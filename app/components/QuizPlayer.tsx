@@ -1,18 +1,8 @@
 'use client';
 
 import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import { api, errorMessage } from '@/lib/api-client';
 import type { AnswerResult, AttemptView } from '@/lib/quiz';
-
-async function post<T>(url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!res.ok) throw new Error(data.error?.message ?? `The server answered ${res.status}.`);
-  return data;
-}
 
 /**
  * Walks a decision-tree quiz. Keyboard: 1–5 choose, Enter continues. Every choice is saved as it
@@ -35,12 +25,12 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
     setBusy(true);
     setError(null);
     try {
-      const { attempt: a } = await post<{ attempt: AttemptView }>(`/api/quizzes/${quizId}/attempts`);
+      const { attempt: a } = await api.post<{ attempt: AttemptView }>(`/api/quizzes/${quizId}/attempts`);
       setAttempt(a);
       setSolved(null);
       setBoosted(0);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }
@@ -53,12 +43,12 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
       setBusy(true);
       setError(null);
       try {
-        const r = await post<AnswerResult>(`/api/quiz-attempts/${attempt.attemptId}/answers`, { nodeId: attempt.node.id, choiceIndex });
+        const r = await api.post<AnswerResult>(`/api/quiz-attempts/${attempt.attemptId}/answers`, { nodeId: attempt.node.id, choiceIndex });
         setBoosted((b) => b + r.boosted);
         if (r.correct) setSolved({ node: attempt.node, choiceIndex, feedbackHtml: r.feedbackHtml, next: r.attempt });
         else setAttempt(r.attempt);
       } catch (e) {
-        setError(e instanceof Error ? e.message : String(e));
+        setError(errorMessage(e));
       } finally {
         setBusy(false);
       }

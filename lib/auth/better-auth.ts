@@ -2,7 +2,7 @@ import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
-import { allowedOrigins } from '@/lib/http';
+import { allowedOrigins } from '@/lib/http/origin';
 
 /**
  * better-auth does the security-critical parts: scrypt password hashing (N=2^14, r=16: 32 MiB per

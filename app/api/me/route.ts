@@ -1,8 +1,4 @@
-import { assertPermission, canUseLearnerPages, currentViewer } from '@/lib/auth';
-import { handle, json } from '@/lib/http';
+import { canUseLearnerPages } from '@/lib/auth';
+import { route } from '@/lib/http';
 
-export const GET = handle(async (req: Request) => {
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canUseLearnerPages(viewer), 'see this page');
-  return json({ user: viewer });
-});
+export const GET = route({ permission: canUseLearnerPages, action: 'see this page' }, async ({ viewer }) => ({ user: viewer }));

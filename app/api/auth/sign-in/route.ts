@@ -1,9 +1,7 @@
 import { signIn, signInSchema } from '@/lib/auth';
-import { assertSameOrigin, clientIp, handle, json, parseJson, withCookies } from '@/lib/http';
+import { clientIp, json, route, withCookies } from '@/lib/http';
 
-export const POST = handle(async (req: Request) => {
-  assertSameOrigin(req);
-  const input = await parseJson(req, signInSchema);
-  const out = await signIn(input, clientIp(req), req.headers, new Date());
+export const POST = route({ permission: 'public', body: signInSchema }, async ({ req, body, now }) => {
+  const out = await signIn(body, clientIp(req), req.headers, now);
   return withCookies(json({ user: out.user }), out.setCookies);
 });

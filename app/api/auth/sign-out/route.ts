@@ -1,8 +1,4 @@
 import { signOut } from '@/lib/auth';
-import { assertSameOrigin, handle, json, withCookies } from '@/lib/http';
+import { json, route, withCookies } from '@/lib/http';
 
-export const POST = handle(async (req: Request) => {
-  assertSameOrigin(req);
-  const cookies = await signOut(req.headers);
-  return withCookies(json({ ok: true }), cookies);
-});
+export const POST = route({ permission: 'public' }, async ({ req }) => withCookies(json({ ok: true }), await signOut(req.headers)));

@@ -1,9 +1,7 @@
-import { assertPermission, canViewInstructorArea, currentViewer } from '@/lib/auth';
-import { handle, json } from '@/lib/http';
+import { canViewInstructorArea } from '@/lib/auth';
+import { route } from '@/lib/http';
 import { listLearners } from '@/lib/learners';
 
-export const GET = handle(async (req: Request) => {
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canViewInstructorArea(viewer), 'view the instructor area');
-  return json({ learners: await listLearners() });
-});
+export const GET = route({ permission: canViewInstructorArea, action: 'view the instructor area' }, async () => ({
+  learners: await listLearners(),
+}));

@@ -1,21 +1,14 @@
 import { z } from 'zod';
-import { assertPermission, canUseLearnerPages, currentViewer } from '@/lib/auth';
-import { assertSameOrigin, handle, json, parseJson } from '@/lib/http';
+import { canUseLearnerPages } from '@/lib/auth';
+import { route } from '@/lib/http';
 import { ArchSchema, LabIdSchema } from '@/lib/labs';
 import { listLabSessions, startLabSession } from '@/lib/labs-service';
 
-const startInput = z.strictObject({ labId: LabIdSchema, arch: ArchSchema });
+export const GET = route({ permission: canUseLearnerPages, action: 'use labs' }, async ({ viewer }) => ({
+  sessions: await listLabSessions(viewer.id),
+}));
 
-export const GET = handle(async (req: Request) => {
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canUseLearnerPages(viewer), 'use labs');
-  return json({ sessions: await listLabSessions(viewer.id) });
-});
-
-export const POST = handle(async (req: Request) => {
-  assertSameOrigin(req);
-  const input = await parseJson(req, startInput);
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canUseLearnerPages(viewer), 'start labs');
-  return json({ session: await startLabSession(viewer.id, input.labId, input.arch) }, { status: 201 });
-});
+export const POST = route(
+  { permission: canUseLearnerPages, action: 'start labs', body: z.strictObject({ labId: LabIdSchema, arch: ArchSchema }), status: 201 },
+  async ({ viewer, body }) => ({ session: await startLabSession(viewer.id, body.labId, body.arch) }),
+);

@@ -1,13 +1,13 @@
-import { assertPermission, canUseLearnerPages, currentViewer } from '@/lib/auth';
-import { assertSameOrigin, handle, json } from '@/lib/http';
+import { z } from 'zod';
+import { canUseLearnerPages } from '@/lib/auth';
+import { route } from '@/lib/http';
 import { SessionIdSchema } from '@/lib/labs';
 import { stopLabSession } from '@/lib/labs-service';
 
-export const DELETE = handle(async (req: Request, ctx: { params: Promise<{ sessionId: string }> }) => {
-  assertSameOrigin(req);
-  const sessionId = SessionIdSchema.parse((await ctx.params).sessionId);
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canUseLearnerPages(viewer), 'stop labs');
-  await stopLabSession(viewer.id, sessionId);
-  return json({ ok: true });
-});
+export const DELETE = route(
+  { permission: canUseLearnerPages, action: 'stop labs', params: z.object({ sessionId: SessionIdSchema }) },
+  async ({ viewer, params }) => {
+    await stopLabSession(viewer.id, params.sessionId);
+    return { ok: true };
+  },
+);

@@ -1,12 +1,10 @@
-import { assertPermission, canUseLearnerPages, currentViewer } from '@/lib/auth';
+import { z } from 'zod';
+import { canUseLearnerPages } from '@/lib/auth';
 import { idSchema } from '@/lib/content';
-import { assertSameOrigin, handle, json } from '@/lib/http';
+import { route } from '@/lib/http';
 import { startAttempt } from '@/lib/quiz';
 
-export const POST = handle(async (req: Request, ctx: { params: Promise<{ quizId: string }> }) => {
-  assertSameOrigin(req);
-  const quizId = idSchema.parse((await ctx.params).quizId);
-  const viewer = await currentViewer(req.headers);
-  assertPermission(viewer, canUseLearnerPages(viewer), 'take quizzes');
-  return json({ attempt: await startAttempt(viewer.id, quizId, new Date()) }, { status: 201 });
-});
+export const POST = route(
+  { permission: canUseLearnerPages, action: 'take quizzes', params: z.object({ quizId: idSchema }), status: 201 },
+  async ({ viewer, params, now }) => ({ attempt: await startAttempt(viewer.id, params.quizId, now) }),
+);
