@@ -1,4 +1,5 @@
 import { type NextRequest, NextResponse } from 'next/server';
+import { hasSessionCookie } from '@/lib/auth/cookie';
 
 /**
  * Fast path for signed-out visitors: no session cookie on a learner page → straight to sign-in,
@@ -10,8 +11,7 @@ const LEARNER_PREFIXES = ['/today', '/learn', '/review', '/quizzes', '/labs', '/
 export function proxy(req: NextRequest) {
   const { pathname, search } = req.nextUrl;
   if (!LEARNER_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`))) return NextResponse.next();
-  const hasSession = req.cookies.getAll().some((c) => c.name.endsWith('km.session_token'));
-  if (hasSession) return NextResponse.next();
+  if (hasSessionCookie(req)) return NextResponse.next();
   const url = req.nextUrl.clone();
   url.pathname = '/sign-in';
   url.search = `?next=${encodeURIComponent(pathname + search)}`;

@@ -26,7 +26,7 @@ async function main() {
   // Imported after Next has set up its request context: lib/auth reaches next/headers.
   const { runStartupTasks } = await import('@/lib/startup');
   await runStartupTasks(config);
-  const { initLabs, getOwnLabSession, shutdownLabs } = await import('@/lib/labs-service');
+  const { initLabs, getOwnLabSession, shutdownLabs } = await import('@/lib/labs');
   const { createTerminalUpgradeHandler } = await import('@/lib/terminal/server');
   const { viewerFromHeaders } = await import('@/lib/auth/viewer');
   const { originsForHost } = await import('@/lib/http');

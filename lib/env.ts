@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { z } from 'zod';
+import { resolveDatabaseUrl } from '@/lib/db/url';
 
 /**
  * The process configuration, parsed once from `process.env`.
@@ -80,12 +80,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const url = e.DATABASE_URL ?? `file:${path.join(e.DATA_DIR, 'kernel-map.db')}`;
-  if (url.startsWith('file:')) {
-    const sqlitePath = path.resolve(url.slice('file:'.length));
-    return { ...e, DATABASE_URL: `file:${sqlitePath}`, dbProvider: 'sqlite', sqlitePath };
-  }
-  return { ...e, DATABASE_URL: url, dbProvider: 'postgresql', sqlitePath: null };
+  const db = resolveDatabaseUrl({ DATABASE_URL: e.DATABASE_URL, DATA_DIR: e.DATA_DIR });
+  return { ...e, DATABASE_URL: db.url, dbProvider: db.provider, sqlitePath: db.sqlitePath };
 }
 
 let cached: Env | undefined;

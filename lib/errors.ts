@@ -73,10 +73,3 @@ export class AppError extends Error {
 export function issueFields(error: z.ZodError, root = '(body)'): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || root, message: i.message }));
 }
-
-/** A zod error as one line, `path: message; path: message` — for logs and thrown config errors. */
-export function formatIssues(error: z.ZodError): string {
-  return issueFields(error, '(root)')
-    .map((f) => `${f.path}: ${f.message}`)
-    .join('; ');
-}

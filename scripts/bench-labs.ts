@@ -18,8 +18,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { ARCHES, type Arch, ensureLabImages, type LabVm, QemuBackend } from '@/lib/labs';
 import { createTerminalUpgradeHandler } from '@/lib/terminal/server';
+import { ARCHES, type Arch, ensureLabImages, type LabVm, QemuBackend } from '@/lib/vm';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 20);
 const root = process.cwd();

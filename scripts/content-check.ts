@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CoverageRow, checkCourse, formatProblem, listLabIds, readCourse, readTextFile } from '@/lib/content';
+import { type CoverageRow, checkCourse, formatProblem, readCourse, readLabs, readTextFile } from '@/lib/content';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +44,9 @@ function main(): number {
     return 1;
   }
   const { course, problems: loadProblems } = readCourse(root);
-  const report = checkCourse(course, { dissertation: readTextFile(dissertationPath), labIds: listLabIds(values.labs) });
-  const problems = [...loadProblems, ...report.problems];
+  const labs = readLabs(values.labs);
+  const report = checkCourse(course, { dissertation: readTextFile(dissertationPath), labIds: new Set(labs.labs.map((l) => l.id)) });
+  const problems = [...loadProblems, ...labs.problems, ...report.problems];
 
   if (problems.length > 0) {
     const byFile = new Map<string, number>();
@@ -56,6 +57,7 @@ function main(): number {
   }
   console.log(coverageTable(report.coverage));
   console.log('');
+  console.log(`labs: ${labs.labs.length} valid lab.yaml (${labs.labs.map((l) => l.id).join(', ') || 'none'})`);
   console.log(
     `content lessons=${course.lessons.length} cards=${course.cards.length} quizzes=${course.quizzes.length} sections=${course.sections.length} uncovered=${report.uncovered}`,
   );

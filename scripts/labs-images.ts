@@ -3,7 +3,7 @@
  * Options: --arch x86_64|aarch64 (repeatable), --no-install (print apt commands instead of running them).
  */
 import path from 'node:path';
-import { ARCHES, type Arch, ArchSchema, ensureLabImages } from '@/lib/labs';
+import { ARCHES, type Arch, ArchSchema, ensureLabImages } from '@/lib/vm';
 
 const argv = process.argv.slice(2);
 const arches: Arch[] = [];

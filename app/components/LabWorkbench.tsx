@@ -5,7 +5,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
-import type { LabSessionView as SessionView } from '@/lib/labs-service';
+import type { LabSessionView as SessionView } from '@/lib/labs';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
 
 type Arch = 'x86_64' | 'aarch64';
@@ -35,8 +35,12 @@ function formatLeft(ms: number): string {
  */
 export function LabWorkbench({ labId, arches, initial }: { labId: string; arches: Arch[]; initial: SessionView | null }) {
   const [arch, setArch] = useState<Arch>(initial?.arch ?? arches[0] ?? 'x86_64');
-  const [session, setSession] = useState<SessionView | null>(initial && initial.state !== 'ended' ? initial : null);
-  const [phase, setPhase] = useState<Phase>(initial && initial.state !== 'ended' ? { kind: 'connecting' } : { kind: 'idle' });
+  // A session still `starting` (its setup is running, e.g. the page was reloaded meanwhile) is not
+  // attached to: the start request below waits for it to be ready, then the terminal connects.
+  const [session, setSession] = useState<SessionView | null>(initial?.state === 'running' ? initial : null);
+  const [phase, setPhase] = useState<Phase>(
+    initial?.state === 'running' ? { kind: 'connecting' } : initial?.state === 'starting' ? { kind: 'starting' } : { kind: 'idle' },
+  );
   const [expiresAt, setExpiresAt] = useState<number | null>(initial ? Date.parse(initial.expiresAt) : null);
   const [now, setNow] = useState(() => Date.now());
   const termHost = useRef<HTMLDivElement>(null);
@@ -172,6 +176,13 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     },
     [labId],
   );
+
+  const resumedStart = useRef(false);
+  useEffect(() => {
+    if (initial?.state !== 'starting' || resumedStart.current) return;
+    resumedStart.current = true;
+    void start(initial.arch);
+  }, [initial, start]);
 
   const stop = useCallback(async () => {
     if (!session) return;

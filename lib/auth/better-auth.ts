@@ -3,6 +3,7 @@ import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { allowedOrigins } from '@/lib/http/origin';
+import { SESSION_COOKIE_PREFIX } from './cookie';
 
 /**
  * better-auth does the security-critical parts: scrypt password hashing (N=2^14, r=16: 32 MiB per
@@ -11,7 +12,6 @@ import { allowedOrigins } from '@/lib/http/origin';
  * checks and error mapping sit in front of it. Its own rate limiter is off: ours is per address
  * AND per account and lives in the database (shared by several web nodes).
  */
-export const SESSION_COOKIE_PREFIX = 'km';
 
 function createAuth() {
   const e = env();

@@ -1,5 +1,5 @@
 export * from './accounts';
-export { SESSION_COOKIE_PREFIX } from './better-auth';
+export { hasSessionCookie, SESSION_COOKIE_PREFIX } from './cookie';
 export * from './permissions';
 export * from './roles';
 export { currentViewer, requireViewerForPage } from './session';

@@ -1,3 +1,4 @@
+import { splitLessonRef } from '@/lib/schema';
 import type { ContentProblem, ProblemCode } from './errors';
 import { findSharedRuns, indexSource, proseChunks, type SourceIndex } from './plagiarism';
 import type { Course, CourseQuiz, Lesson, Section } from './schema';
@@ -108,7 +109,7 @@ function checkCards(course: Course, sectionIds: ReadonlySet<string>, report: Rep
     if (!sectionIds.has(card.section)) {
       report(card.file, 'reference', `card "${card.id}": section "${card.section}" is not in sections.yaml`);
     }
-    const [lessonId = '', anchor = ''] = card.lesson.split('#');
+    const { lessonId, anchor } = splitLessonRef(card.lesson);
     const lesson = lessons.get(lessonId);
     if (!lesson) report(card.file, 'reference', `card "${card.id}": lesson "${lessonId}" does not exist`);
     else if (!lesson.headings.some((h) => h.anchor === anchor)) {

@@ -17,6 +17,7 @@ export {
 } from './check';
 export { ContentError, type ContentProblem, formatProblem, type ProblemCode } from './errors';
 export { parseHeadings, slugify } from './headings';
+export { type LabDefinition, type LabManifest, labCatalog, labManifestSchema, readLabs } from './labs';
 export { listLabIds, loadCourse, type ReadCourseResult, readCourse, readTextFile } from './load';
 export {
   CODE_FENCE_LANGUAGES,

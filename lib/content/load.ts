@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ContentError, type ContentProblem, type ProblemCode } from './errors';
 import { parseHeadings } from './headings';
+import { readLabs } from './labs';
 import {
   type Card,
   type Course,
@@ -348,28 +349,9 @@ export function loadCourse(root = 'content'): Course {
   return course;
 }
 
-/**
- * Ids of the labs that exist: directories `labsRoot/<id>/` holding a `lab.yaml` (symlinks are
- * not followed). A missing `labsRoot` means no labs yet.
- */
+/** Ids of the labs that exist and parse (`labsRoot/<id>/lab.yaml`); broken ones are `readLabs`'s problems. */
 export function listLabIds(labsRoot = 'labs'): Set<string> {
-  const ids = new Set<string>();
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(labsRoot, { withFileTypes: true });
-  } catch {
-    return ids;
-  }
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const manifest = path.join(labsRoot, entry.name, 'lab.yaml');
-    try {
-      if (fs.lstatSync(manifest).isFile()) ids.add(entry.name);
-    } catch {
-      // no manifest: not a lab
-    }
-  }
-  return ids;
+  return new Set(readLabs(labsRoot).labs.map((l) => l.id));
 }
 
 /** Reads a UTF-8 text file (the dissertation for the plagiarism check). */

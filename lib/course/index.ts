@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Course, type Lesson, loadCourse, renderMarkdown } from '@/lib/content';
 import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
+import { splitLessonRef } from '@/lib/schema';
 import { introduceCards, queueSummary } from '@/lib/srs';
 
 /**
@@ -55,7 +56,7 @@ export async function syncCourse(course: Course, now: Date): Promise<SyncReport>
 
   const cards = new Map((await db.card.findMany()).map((c) => [c.id, c]));
   for (const c of course.cards) {
-    const [lessonId = '', anchor = ''] = c.lesson.split('#');
+    const { lessonId, anchor } = splitLessonRef(c.lesson);
     const row = cards.get(c.id);
     const data = {
       partId: partOf.get(lessonId) ?? c.part,
@@ -158,7 +159,7 @@ export async function getLearnOverview(userId: string): Promise<PartOverview[]> 
 function countCardsPerLesson(course: Course): Map<string, number> {
   const m = new Map<string, number>();
   for (const c of course.cards) {
-    const id = c.lesson.split('#')[0] ?? '';
+    const id = splitLessonRef(c.lesson).lessonId;
     m.set(id, (m.get(id) ?? 0) + 1);
   }
   return m;
@@ -229,7 +230,7 @@ export async function markLessonRead(userId: string, lessonId: string, now: Date
   if (!existing) await db.lessonProgress.create({ data: { userId, lessonId, readAt: now } });
   let introduced = 0;
   if ((await getCardIntroduction(userId)) === 'on-read') {
-    const ids = course.cards.filter((c) => c.lesson.split('#')[0] === lessonId).map((c) => c.id);
+    const ids = course.cards.filter((c) => splitLessonRef(c.lesson).lessonId === lessonId).map((c) => c.id);
     introduced = await introduceCards(userId, ids, now);
   }
   return { readAt, introduced };

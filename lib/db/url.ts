@@ -3,9 +3,9 @@ import path from 'node:path';
 /**
  * Which database a process uses, from DATABASE_URL and DATA_DIR only.
  *
- * Same rule as `loadEnv` in lib/env.ts (test/unit/db-schema.test.ts checks they agree), but
- * without the rest of the configuration: the Prisma CLI (prisma.config.ts) and the db:* scripts
- * must run on a machine with no AUTH_SECRET.
+ * The one place this rule lives: `loadEnv` (lib/env.ts) calls it, and so do the Prisma CLI
+ * (prisma.config.ts) and the db:* scripts, which must run without the rest of the configuration
+ * (no AUTH_SECRET on a machine that only migrates).
  *   - unset: the embedded SQLite file `<DATA_DIR or data>/kernel-map.db`
  *   - `file:<path>`: SQLite; a relative path resolves against the working directory
  *   - `postgresql://…` / `postgres://…`: PostgreSQL

@@ -1,53 +1,41 @@
+import { AppError } from '@/lib/errors';
+
 /**
- * Errors lib/labs throws on purpose. Each has a stable `code`; the web layer maps codes to
- * responses with LAB_ERROR_HTTP_STATUS and never matches on message text.
+ * The machinery's typed errors (lib/vm LabError, LabsFullError, LearnerLimitError) in the app's
+ * vocabulary. Recognised by name and `code`, not `instanceof`: the session manager may have been
+ * created by server.ts's copy of lib/vm while a route runs Next's bundled copy.
  */
-export type LabErrorCode =
-  | 'labs_full'
-  | 'learner_limit'
-  | 'invalid_request'
-  | 'not_found'
-  | 'session_ended'
-  | 'invalid_state'
-  | 'images_missing'
-  | 'start_failed';
-
-export const LAB_ERROR_HTTP_STATUS: Record<LabErrorCode, number> = {
-  labs_full: 503,
-  learner_limit: 409,
-  invalid_request: 422,
-  not_found: 404,
-  session_ended: 410,
-  invalid_state: 409,
-  images_missing: 503,
-  start_failed: 502,
-};
-
-export class LabError extends Error {
-  constructor(
-    readonly code: LabErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LabError';
-  }
-  get httpStatus(): number {
-    return LAB_ERROR_HTTP_STATUS[this.code];
+export function toAppError(err: unknown): unknown {
+  const e = err as { name?: unknown; code?: unknown; retryAfterMinutes?: unknown; message?: unknown };
+  const isLabError =
+    err instanceof Error && typeof e.code === 'string' && /^(LabError|LabsFullError|LearnerLimitError)$/.test(String(e.name));
+  if (!isLabError) return err;
+  switch (e.code) {
+    case 'learner_limit':
+      return new AppError('conflict', 'You already have a lab VM running. Stop it (or reset it) first.');
+    case 'labs_full': {
+      const wait = typeof e.retryAfterMinutes === 'number' ? e.retryAfterMinutes : 5;
+      return new AppError('unavailable', `Labs are full — try again in about ${wait} min.`, { retryAfterSeconds: wait * 60 });
+    }
+    case 'invalid_request':
+      return new AppError('invalid_input', String(e.message));
+    case 'not_found':
+    case 'session_ended':
+      return new AppError('not_found', 'That lab session does not exist or has ended.');
+    case 'invalid_state':
+      return new AppError('conflict', String(e.message));
+    case 'images_missing':
+      return new AppError('unavailable', 'The lab VM images are not built on this server.');
+    default:
+      return new AppError('unavailable', `The lab VM did not start: ${String(e.message)}`);
   }
 }
 
-/** Every slot is taken; `retryAfterMinutes` estimates when the next one frees up. */
-export class LabsFullError extends LabError {
-  constructor(readonly retryAfterMinutes: number) {
-    super('labs_full', `Labs are full — try again in about ${retryAfterMinutes} min.`);
-    this.name = 'LabsFullError';
-  }
-}
-
-/** The learner already has as many sessions as allowed; `sessionIds` are theirs to resume or stop. */
-export class LearnerLimitError extends LabError {
-  constructor(readonly sessionIds: string[]) {
-    super('learner_limit', 'You already have a lab running. Resume it or stop it first.');
-    this.name = 'LearnerLimitError';
+/** Runs `fn`, rethrowing lab machinery errors as AppErrors. */
+export async function mapLabErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAppError(err);
   }
 }

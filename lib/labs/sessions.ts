@@ -1,221 +1,90 @@
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import type { EndReason, LabBackend, LabVm, VmStatus } from './backend';
-import { LabError, LabsFullError, LearnerLimitError } from './errors';
-import { type CapacityPolicy, estimateWaitMinutes, extendedExpiry, globalSessionCap, limitReached } from './limits';
-import { type Arch, LearnerIdSchema, SessionIdSchema, type SessionSpecInput, SessionSpecSchema } from './schema';
+import { AppError } from '@/lib/errors';
+import type { Arch } from '@/lib/schema';
+import type { LabSession, LabVm, SessionInfo } from '@/lib/vm';
+import { getLab } from './catalog';
+import { mapLabErrors } from './errors';
+import { sessionManager } from './runtime';
 
-export interface SessionManagerOptions {
-  backend: LabBackend;
-  /** Sessions one learner may hold at once (default 1). */
-  maxPerLearner?: number;
-  /** Sessions on this host at once; default from host memory and cores (limits.ts). */
-  globalCap?: number;
-  capacityPolicy?: CapacityPolicy;
-  /** Lifetime before extensions (default 60 min). */
-  ttlMs?: number;
-  /** Longest total lifetime with extensions (default 3 h). */
-  maxLifetimeMs?: number;
-  /** No keystroke for this long ends the session (default 15 min). */
-  idleMs?: number;
-  /** How often limits are checked (default 15 s; 0 disables the timer, call reap() yourself). */
-  reapIntervalMs?: number;
-  now?: () => number;
-}
-
-export type SessionState = 'starting' | 'running' | 'ended';
-
-/** What the terminal and the lab page show about a session. */
-export interface SessionInfo {
+/** What the browser gets about a session. */
+export interface LabSessionView {
   id: string;
-  learnerId: string;
   labId: string;
   arch: Arch;
-  state: SessionState;
-  endReason?: EndReason;
-  createdAt: number;
-  expiresAt: number;
-  /** Milliseconds until the TTL or the idle limit ends it, whichever comes first. */
+  /** `starting` until the VM is up, its setup ran and the start is recorded; only then can a terminal attach. */
+  state: 'starting' | 'running' | 'ended';
+  endReason: string | null;
+  expiresAt: string;
   msLeft: number;
-  startMs?: number;
+  startMs: number | null;
 }
 
-/** A running (or just ended) lab session. `vm.console` is the terminal's stream. */
-export interface LabSession {
-  readonly id: string;
-  readonly learnerId: string;
-  readonly labId: string;
-  readonly arch: Arch;
-  readonly vm: LabVm;
-  info(): SessionInfo;
-}
-
-interface Entry {
-  id: string;
-  learnerId: string;
-  labId: string;
-  arch: Arch;
-  createdAt: number;
-  expiresAt: number;
-  vm?: LabVm;
-  ended?: VmStatus;
+function view(info: SessionInfo): LabSessionView {
+  return {
+    id: info.id,
+    labId: info.labId,
+    arch: info.arch,
+    state: info.state,
+    endReason: info.endReason ?? null,
+    expiresAt: new Date(info.expiresAt).toISOString(),
+    msLeft: info.msLeft,
+    startMs: info.startMs ?? null,
+  };
 }
 
 /**
- * Admits, tracks and ends lab sessions: one per learner by default, a global cap, a TTL that can
- * be extended and an idle limit. Ended sessions are remembered for 10 minutes so a reconnecting
- * terminal can say why its VM is gone.
+ * Starts a VM for (learner, lab, arch) and answers once it is ready: restored, the lab's setup
+ * run, the session recorded. If the learner already has a session for the same lab and arch —
+ * a reload, a second click, a second tab — that one is returned, after waiting for it to finish
+ * starting if it is still being prepared.
  */
-export class LabSessionManager {
-  private readonly entries = new Map<string, Entry>();
-  private readonly backend: LabBackend;
-  private readonly maxPerLearner: number;
-  readonly globalCap: number;
-  private readonly ttlMs: number;
-  private readonly maxLifetimeMs: number;
-  private readonly idleMs: number;
-  private readonly now: () => number;
-  private readonly timer: NodeJS.Timeout | undefined;
-
-  constructor(opts: SessionManagerOptions) {
-    this.backend = opts.backend;
-    this.maxPerLearner = opts.maxPerLearner ?? 1;
-    this.globalCap =
-      opts.globalCap ?? globalSessionCap({ totalMemoryBytes: os.totalmem(), cpuCount: os.availableParallelism() }, opts.capacityPolicy).cap;
-    this.ttlMs = opts.ttlMs ?? 60 * 60_000;
-    this.maxLifetimeMs = opts.maxLifetimeMs ?? 3 * 60 * 60_000;
-    this.idleMs = opts.idleMs ?? 15 * 60_000;
-    this.now = opts.now ?? Date.now;
-    const every = opts.reapIntervalMs ?? 15_000;
-    if (every > 0) {
-      this.timer = setInterval(() => void this.reap(), every);
-      this.timer.unref();
-    }
-  }
-
-  private live(): Entry[] {
-    return [...this.entries.values()].filter((e) => !e.ended);
-  }
-
-  /**
-   * Starts a session. Throws LearnerLimitError, LabsFullError (with an estimated wait), or
-   * LabError('invalid_request') for hostile ids; resolves once the shell prompt is up.
-   */
-  async start(input: SessionSpecInput): Promise<LabSession> {
-    const parsed = SessionSpecSchema.safeParse(input);
-    if (!parsed.success)
-      throw new LabError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const spec = parsed.data;
-    const live = this.live();
-    const mine = live.filter((e) => e.learnerId === spec.learnerId);
-    if (mine.length >= this.maxPerLearner) throw new LearnerLimitError(mine.map((e) => e.id));
-    if (live.length >= this.globalCap) {
-      const now = this.now();
-      const clocks = live.map((e) => ({ expiresAt: e.expiresAt, lastInputAt: e.vm?.console.lastInputAt ?? e.createdAt }));
-      throw new LabsFullError(estimateWaitMinutes(clocks, { idleMs: this.idleMs }, now));
-    }
-    const now = this.now();
-    // The slot is taken before the first await, so concurrent starts cannot overshoot the caps.
-    const entry: Entry = {
-      id: randomBytes(16).toString('base64url'),
-      learnerId: spec.learnerId,
-      labId: spec.labId,
-      arch: spec.arch,
-      createdAt: now,
-      expiresAt: now + this.ttlMs,
-    };
-    this.entries.set(entry.id, entry);
-    try {
-      entry.vm = await this.backend.start(spec, entry.id);
-    } catch (e) {
-      this.entries.delete(entry.id);
-      throw e;
-    }
-    const vm = entry.vm;
-    vm.onEnd((status) => {
-      entry.ended = status;
-      const forget = setTimeout(() => this.entries.delete(entry.id), 10 * 60_000);
-      forget.unref();
-    });
-    return this.view(entry, vm);
-  }
-
-  private view(entry: Entry, vm: LabVm): LabSession {
-    return { id: entry.id, learnerId: entry.learnerId, labId: entry.labId, arch: entry.arch, vm, info: () => this.info(entry) };
-  }
-
-  private info(e: Entry): SessionInfo {
-    const now = this.now();
-    const status = e.ended ?? e.vm?.status();
-    const lastInput = e.vm?.console.lastInputAt ?? e.createdAt;
-    const state: SessionState = e.ended ? 'ended' : e.vm ? 'running' : 'starting';
-    return {
-      id: e.id,
-      learnerId: e.learnerId,
-      labId: e.labId,
-      arch: e.arch,
-      state,
-      ...(status?.reason ? { endReason: status.reason } : {}),
-      createdAt: e.createdAt,
-      expiresAt: e.expiresAt,
-      msLeft: state === 'ended' ? 0 : Math.max(0, Math.min(e.expiresAt, lastInput + this.idleMs) - now),
-      ...(status?.startMs !== undefined ? { startMs: status.startMs } : {}),
-    };
-  }
-
-  /**
-   * The learner's session by id — the check a terminal socket makes before attaching. Another
-   * learner's id, a malformed id and an unknown id all give the same not_found error.
-   */
-  getForLearner(learnerId: string, sessionId: string): LabSession {
-    const e =
-      LearnerIdSchema.safeParse(learnerId).success && SessionIdSchema.safeParse(sessionId).success
-        ? this.entries.get(sessionId)
-        : undefined;
-    if (!e || e.learnerId !== learnerId || !e.vm) throw new LabError('not_found', 'no such lab session');
-    return this.view(e, e.vm);
-  }
-
-  listForLearner(learnerId: string): SessionInfo[] {
-    return [...this.entries.values()].filter((e) => e.learnerId === learnerId).map((e) => this.info(e));
-  }
-
-  /** Pushes the TTL back by `byMs` (default 30 min), up to the maximum lifetime. */
-  extend(learnerId: string, sessionId: string, byMs = 30 * 60_000): SessionInfo {
-    const s = this.getForLearner(learnerId, sessionId);
-    const e = this.entries.get(s.id);
-    if (!e || e.ended) throw new LabError('session_ended', 'the lab session has ended');
-    e.expiresAt = extendedExpiry(e.createdAt, e.expiresAt, byMs, this.maxLifetimeMs, this.now());
-    return this.info(e);
-  }
-
-  async stop(learnerId: string, sessionId: string): Promise<void> {
-    const s = this.getForLearner(learnerId, sessionId);
-    await s.vm.stop('stopped');
-  }
-
-  /** Ends sessions past their TTL or idle limit. Runs on a timer; callable directly in tests. */
-  async reap(): Promise<string[]> {
-    const now = this.now();
-    const ended: string[] = [];
-    await Promise.all(
-      this.live().map(async (e) => {
-        if (!e.vm) return;
-        const why = limitReached({ expiresAt: e.expiresAt, lastInputAt: e.vm.console.lastInputAt }, { idleMs: this.idleMs }, now);
-        if (!why) return;
-        ended.push(e.id);
-        await e.vm.stop(why);
-      }),
+export async function startLabSession(learnerId: string, labId: string, arch: Arch): Promise<LabSessionView> {
+  const lab = getLab(labId);
+  if (!lab.arches.includes(arch)) throw new AppError('invalid_input', `Lab "${labId}" does not run on ${arch}.`);
+  const m = await sessionManager();
+  return mapLabErrors(async () => {
+    const existing = m.listForLearner(learnerId).find((s) => s.state !== 'ended' && s.labId === labId && s.arch === arch);
+    if (existing) return view((await m.whenReady(learnerId, existing.id)).info());
+    const session = await m.start(
+      { learnerId, labId, arch, user: lab.user, disk: lab.disk ? { seedDir: lab.diskSeedDir ?? undefined } : undefined },
+      { prepare: lab.setup ? (vm) => runSetup(vm, lab.setup ?? '') : undefined },
     );
-    return ended;
-  }
+    return view(session.info());
+  });
+}
 
-  stats(): { live: number; cap: number } {
-    return { live: this.live().length, cap: this.globalCap };
+/**
+ * Runs the lab's setup script as root through the agent (the script goes in on stdin, never as a
+ * shell string built here). A failing setup fails the start: the learner would get a broken lab.
+ */
+async function runSetup(vm: LabVm, script: string): Promise<void> {
+  let failure: string | null = null;
+  try {
+    const r = await vm.exec(['/bin/sh', '-s'], { user: 'root', stdin: script, timeoutMs: 120_000 });
+    if (r.exitCode !== 0 || r.timedOut) failure = r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${r.stderr.trim().slice(-300)}`;
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
   }
+  if (failure !== null) throw new AppError('unavailable', `The lab's setup failed in the VM (${failure}). Please report this lab.`);
+}
 
-  async shutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.backend.shutdown();
-  }
+export async function listLabSessions(learnerId: string): Promise<LabSessionView[]> {
+  const m = await sessionManager();
+  return m.listForLearner(learnerId).map(view);
+}
+
+/** The learner's own running session (another learner's id, or one still starting, is not found). */
+export async function getOwnLabSession(learnerId: string, sessionId: string): Promise<LabSession> {
+  const m = await sessionManager();
+  return mapLabErrors(async () => m.getForLearner(learnerId, sessionId));
+}
+
+export async function stopLabSession(learnerId: string, sessionId: string): Promise<void> {
+  const m = await sessionManager();
+  await mapLabErrors(() => m.stop(learnerId, sessionId));
+}
+
+/** +30 min, up to the maximum lifetime. Once the extension took effect the answer is a success. */
+export async function extendLabSession(learnerId: string, sessionId: string): Promise<LabSessionView> {
+  const m = await sessionManager();
+  return view(await mapLabErrors(() => m.extend(learnerId, sessionId)));
 }

@@ -2,11 +2,12 @@ import { z } from 'zod';
 
 /**
  * The lab terminal's wire protocol: JSON text frames over one WebSocket per lab session, shared by
- * the browser (app/components/LabTerminal.tsx) and the server (lib/terminal/server.ts). Every
+ * the browser (app/components/LabWorkbench.tsx) and the server (lib/terminal/server.ts). Every
  * incoming frame is parsed with these schemas; anything else closes the socket with 1008.
  *
  * Flow control (why `ack` exists): the server batches console output and counts what it sent but
- * the client has not acknowledged, in characters (`data.length` of each output frame). The client acknowledges after xterm has actually rendered a chunk. Past
+ * the client has not acknowledged, in characters (`data.length` of each output frame). The client
+ * acknowledges after xterm has actually rendered a chunk. Past
  * HIGH_WATER unacknowledged bytes the server stops reading the VM's console, so the guest's serial
  * port blocks and `yes` slows to the speed the browser can draw — neither the browser nor server
  * memory grows. Reading resumes below LOW_WATER.

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Viewer } from '@/lib/auth/roles';
-import type { LabSession } from '@/lib/labs';
+import type { LabSession } from '@/lib/vm';
 import { BATCH_INTERVAL_MS, BATCH_MAX_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES, parseClientMessage, type ServerMessage } from './protocol';
 
 /**

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ensureLabImages } from '@/lib/labs';
+import { ensureLabImages } from '@/lib/vm';
 import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@/lib/db';
-import { ensureLabImages, MARKER_PREFIX } from '@/lib/labs';
+import { ensureLabImages, MARKER_PREFIX } from '@/lib/vm';
 import { Browserish, newAccount } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
 import { TerminalClient } from '../helpers/terminal';

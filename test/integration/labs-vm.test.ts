@@ -3,7 +3,7 @@ import { existsSync, promises as fs, mkdtempSync, readFileSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHES, type Arch, ensureLabImages, LabError, type LabVm, MARKER_PREFIX, QemuBackend } from '@/lib/labs';
+import { ARCHES, type Arch, ensureLabImages, LabError, type LabVm, MARKER_PREFIX, QemuBackend } from '@/lib/vm';
 
 /**
  * Real VMs restored from the real snapshots (TCG here). The images are built (or found cached)

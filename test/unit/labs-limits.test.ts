@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateWaitMinutes, extendedExpiry, globalSessionCap, limitReached } from '@/lib/labs';
+import { estimateWaitMinutes, extendedExpiry, globalSessionCap, limitReached } from '@/lib/vm';
 
 const GiB = 1024 ** 3;
 const min = 60_000;

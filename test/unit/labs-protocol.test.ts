@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteRing, decodeAgentReply, encodeAgentRequest, LineDecoder } from '@/lib/labs';
+import { ByteRing, decodeAgentReply, encodeAgentRequest, LineDecoder } from '@/lib/vm';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

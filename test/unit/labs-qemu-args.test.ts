@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildQemuCommand, type QemuLaunch, tiedToParent } from '@/lib/labs';
+import { buildQemuCommand, type QemuLaunch, tiedToParent } from '@/lib/vm';
 
 const base: QemuLaunch = {
   arch: 'x86_64',

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { AppError } from '@/lib/errors';
+import { toAppError } from '@/lib/labs/errors';
 import {
   type ConsoleStream,
   type EndReason,
@@ -8,8 +10,10 @@ import {
   LabsFullError,
   type LabVm,
   LearnerLimitError,
+  type SessionInfo,
+  type SessionRecorder,
   type VmStatus,
-} from '@/lib/labs';
+} from '@/lib/vm';
 
 /** A backend whose VMs are plain objects: the manager's rules, without QEMU. */
 function fakeBackend(clock: { now: number }): LabBackend & { stopped: EndReason[] } {
@@ -75,7 +79,7 @@ describe('LabSessionManager', () => {
     const err = await m.start({ learnerId: 'alice', labId: 'hello', arch: 'aarch64' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LearnerLimitError);
     expect((err as LearnerLimitError).sessionIds).toEqual([s.id]);
-    expect((err as LabError).httpStatus).toBe(409);
+    expect((toAppError(err) as AppError).status).toBe(409);
   });
 
   it('answers "labs are full" with an estimated wait when the global cap is reached', async () => {
@@ -115,7 +119,7 @@ describe('LabSessionManager', () => {
     expect(await m.reap()).toEqual([a.id]);
     expect(a.info()).toMatchObject({ state: 'ended', endReason: 'idle' });
     const b = await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
-    expect(m.extend('b', b.id, 30 * min).expiresAt).toBe(15 * min + 90 * min);
+    expect((await m.extend('b', b.id, 30 * min)).expiresAt).toBe(15 * min + 90 * min);
     expect(backend.stopped).toEqual(['idle']);
   });
 
@@ -141,5 +145,108 @@ describe('LabSessionManager', () => {
       expect(err, JSON.stringify(spec)).toBeInstanceOf(LabError);
       expect((err as LabError).code).toBe('invalid_request');
     }
+  });
+
+  // One trip down: restore → prepare (the lab's setup) → record → running. Nothing attaches
+  // before the end of it, and nothing that failed on the way keeps holding a slot.
+  describe('lifecycle', () => {
+    const spec = { learnerId: 'alice', labId: 'hello', arch: 'x86_64' } as const;
+    function recorder(fail: Partial<Record<keyof SessionRecorder, boolean>> = {}) {
+      const log: string[] = [];
+      const r: SessionRecorder = {
+        started: async (i: SessionInfo) => {
+          log.push(`started ${i.state}`);
+          if (fail.started) throw new Error('database is down');
+        },
+        extended: async () => {
+          log.push('extended');
+          if (fail.extended) throw new Error('database is down');
+        },
+        ended: async (_i: SessionInfo, st: VmStatus) => {
+          log.push(`ended ${st.reason}`);
+        },
+      };
+      return { r, log };
+    }
+
+    it('runs setup while the session is still starting: no terminal can attach until it is done', async () => {
+      const clock = { now: 0 };
+      const { r, log } = recorder();
+      const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 5, reapIntervalMs: 0, now: () => clock.now, recorder: r });
+      let release = () => {};
+      const setupDone = new Promise<void>((res) => {
+        release = res;
+      });
+      let seenDuringSetup: { state: string; attach: unknown } | null = null;
+      const starting = m.start(spec, {
+        prepare: async () => {
+          const [info] = m.listForLearner('alice');
+          let attach: unknown = null;
+          try {
+            m.getForLearner('alice', info?.id ?? '');
+          } catch (e) {
+            attach = e;
+          }
+          seenDuringSetup = { state: info?.state ?? 'none', attach };
+          await setupDone;
+        },
+      });
+      await new Promise((res) => setTimeout(res, 10));
+      const reloaded = m.whenReady('alice', m.listForLearner('alice')[0]?.id ?? '');
+      release();
+      const s = await starting;
+      expect(seenDuringSetup).toMatchObject({ state: 'starting' });
+      expect((seenDuringSetup as unknown as { attach: LabError }).attach).toBeInstanceOf(LabError);
+      expect((await reloaded).id).toBe(s.id);
+      expect(s.info().state).toBe('running');
+      expect(log).toEqual(['started starting']);
+    });
+
+    it('a failing setup stops the VM, frees the slot and is not recorded', async () => {
+      const clock = { now: 0 };
+      const backend = fakeBackend(clock);
+      const { r, log } = recorder();
+      const m = new LabSessionManager({ backend, globalCap: 5, reapIntervalMs: 0, now: () => clock.now, recorder: r });
+      const err = await m
+        .start(spec, {
+          prepare: async () => {
+            throw new Error('setup exit 2');
+          },
+        })
+        .catch((e: unknown) => e);
+      expect((err as Error).message).toBe('setup exit 2');
+      expect(backend.stopped).toEqual(['stopped']);
+      expect(m.listForLearner('alice')).toEqual([]);
+      expect(log).toEqual([]);
+      await expect(m.start(spec)).resolves.toMatchObject({ learnerId: 'alice' });
+    });
+
+    it('a failed database write after the VM started stops that VM instead of holding the slot', async () => {
+      const clock = { now: 0 };
+      const backend = fakeBackend(clock);
+      const { r } = recorder({ started: true });
+      const m = new LabSessionManager({ backend, globalCap: 5, reapIntervalMs: 0, now: () => clock.now, recorder: r });
+      await expect(m.start(spec)).rejects.toThrow('database is down');
+      expect(backend.stopped).toEqual(['stopped']);
+      expect(m.stats().live).toBe(0);
+    });
+
+    it('an extension that took effect succeeds even when recording it fails; the end is recorded once', async () => {
+      const clock = { now: 0 };
+      const { r, log } = recorder({ extended: true });
+      const m = new LabSessionManager({
+        backend: fakeBackend(clock),
+        globalCap: 5,
+        reapIntervalMs: 0,
+        now: () => clock.now,
+        ttlMs: 60 * min,
+        recorder: r,
+      });
+      const s = await m.start(spec);
+      await expect(m.extend('alice', s.id, 30 * min)).resolves.toMatchObject({ expiresAt: 90 * min });
+      await m.stop('alice', s.id);
+      await m.stop('alice', s.id).catch(() => {});
+      expect(log).toEqual(['started starting', 'extended', 'ended stopped']);
+    });
   });
 });

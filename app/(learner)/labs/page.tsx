@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireViewerForPage } from '@/lib/auth';
-import { labsUnavailableReason, listLabs } from '@/lib/labs-service';
+import { labsUnavailableReason, listLabs } from '@/lib/labs';
 
 export const metadata: Metadata = { title: 'Labs' };
 

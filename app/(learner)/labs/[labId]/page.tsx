@@ -4,8 +4,7 @@ import { notFound } from 'next/navigation';
 import { LabWorkbench } from '@/app/components/LabWorkbench';
 import { requireViewerForPage } from '@/lib/auth';
 import { renderMarkdown } from '@/lib/content/render';
-import { LabIdSchema } from '@/lib/labs';
-import { labsUnavailableReason, listLabSessions, listLabs } from '@/lib/labs-service';
+import { LabIdSchema, labsUnavailableReason, listLabSessions, listLabs } from '@/lib/labs';
 
 type Params = { params: Promise<{ labId: string }> };
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { canUseLearnerPages } from '@/lib/auth';
 import { route } from '@/lib/http';
-import { ArchSchema, LabIdSchema } from '@/lib/labs';
-import { listLabSessions, startLabSession } from '@/lib/labs-service';
+import { ArchSchema, LabIdSchema, listLabSessions, startLabSession } from '@/lib/labs';
 
 export const GET = route({ permission: canUseLearnerPages, action: 'use labs' }, async ({ viewer }) => ({
   sessions: await listLabSessions(viewer.id),

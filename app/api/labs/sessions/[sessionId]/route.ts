@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { canUseLearnerPages } from '@/lib/auth';
 import { route } from '@/lib/http';
-import { SessionIdSchema } from '@/lib/labs';
-import { stopLabSession } from '@/lib/labs-service';
+import { SessionIdSchema, stopLabSession } from '@/lib/labs';
 
 export const DELETE = route(
   { permission: canUseLearnerPages, action: 'stop labs', params: z.object({ sessionId: SessionIdSchema }) },

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { canUseLearnerPages } from '@/lib/auth';
 import { route } from '@/lib/http';
-import { SessionIdSchema } from '@/lib/labs';
-import { extendLabSession } from '@/lib/labs-service';
+import { extendLabSession, SessionIdSchema } from '@/lib/labs';
 
 export const POST = route(
   { permission: canUseLearnerPages, action: 'use labs', params: z.object({ sessionId: SessionIdSchema }) },

@@ -8,7 +8,7 @@ import type { Arch, LabUser } from './schema';
  * the same inputs except the per-session paths (sockets, pidfile, disk file) and `incomingFd`.
  */
 
-/** Per-architecture facts. Why these: lib/labs/README.md ("Settings"). */
+/** Per-architecture facts. Why these: lib/vm/README.md ("Settings"). */
 export interface ArchProfile {
   arch: Arch;
   /** Debian's name for the architecture. */

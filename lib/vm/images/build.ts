@@ -1,15 +1,27 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { haveCommand, run, runText } from './proc';
-import { type Accel, ARCH_PROFILES, type SnapshotVariant, variantKey } from './qemu-args';
-import { ARCHES, type Arch } from './schema';
+import { probeKvm } from '../kvm';
+import { haveCommand, run, runText } from '../proc';
+import { type Accel, ARCH_PROFILES, type SnapshotVariant, variantKey } from '../qemu-args';
+import { ARCHES, type Arch } from '../schema';
+import {
+  DEFAULT_VARIANTS,
+  defaultCacheDir,
+  type ImageManifest,
+  ImageManifestSchema,
+  type LabImages,
+  loadCurrentImages,
+  contentHash as sha,
+  snapshotKey,
+} from './manifest';
+import { ensureSnapshot, takeSnapshot } from './snapshot';
 
 /**
- * Guest images: kernel + initramfs per architecture, built from Debian packages only, and a
- * snapshot per (arch, variant) taken after one boot.
+ * Building guest images (what `npm run labs:images` does): kernel + initramfs per architecture,
+ * built from Debian packages only, and a snapshot per (arch, variant) taken after one boot
+ * (./snapshot.ts). What exists is described by ./manifest.ts.
  *
  * Everything lives under `<cacheDir>` (default `.cache/labs`, gitignored) in folders named by a
  * content hash of their inputs, so a rebuild happens exactly when an input changed:
@@ -46,7 +58,7 @@ const WANTED_MODULES = [
 export type BuildLog = (line: string) => void;
 
 export interface ImageBuildOptions {
-  /** Repository root: where labs/ and lib/labs/guest live. Default: process.cwd(). */
+  /** Repository root: where labs/ and lib/vm/guest live. Default: process.cwd(). */
   root?: string;
   /** Default: <root>/.cache/labs */
   cacheDir?: string;
@@ -59,82 +71,6 @@ export interface ImageBuildOptions {
   /** Install missing host packages with apt-get when running as root (default true). */
   installMissing?: boolean;
 }
-
-export const DEFAULT_VARIANTS: readonly SnapshotVariant[] = [
-  { user: 'student', disk: false },
-  { user: 'student', disk: true },
-];
-
-const ImageManifestSchema = z.object({
-  arch: z.enum(['x86_64', 'aarch64']),
-  hash: z.string(),
-  kernelRelease: z.string(),
-  kernel: z.string(),
-  initrd: z.string(),
-  /** Tiny stand-ins passed to restored VMs: same boot protocol, nothing to load into memory. */
-  stubKernel: z.string(),
-  stubInitrd: z.string(),
-  packages: z.array(z.string()),
-  labPrograms: z.array(z.string()),
-  builtAt: z.string(),
-});
-export type ImageManifest = z.infer<typeof ImageManifestSchema>;
-
-const SnapshotManifestSchema = z.object({
-  arch: z.enum(['x86_64', 'aarch64']),
-  hash: z.string(),
-  imageHash: z.string(),
-  variant: z.object({ user: z.enum(['student', 'root']), disk: z.boolean() }),
-  accel: z.enum(['tcg', 'kvm']),
-  memoryMiB: z.number(),
-  tbSizeMiB: z.number(),
-  state: z.string(),
-  /** Guest RAM at the moment of the snapshot; clones map it copy-on-write. */
-  ram: z.string(),
-  bytes: z.number(),
-  bootMs: z.number(),
-  builtAt: z.string(),
-});
-export type SnapshotManifest = z.infer<typeof SnapshotManifestSchema>;
-
-export const LabImagesSchema = z.object({
-  images: z.record(z.string(), ImageManifestSchema),
-  snapshots: z.record(z.string(), SnapshotManifestSchema),
-});
-/** What the runner needs: image and snapshot files per arch and variant. */
-export type LabImages = z.infer<typeof LabImagesSchema>;
-
-export function snapshotKey(arch: Arch, variant: SnapshotVariant): string {
-  return `${arch}/${variantKey(variant)}`;
-}
-
-export function defaultCacheDir(root: string = process.cwd()): string {
-  return path.join(root, '.cache', 'labs');
-}
-
-/** Reads what the last build produced without resolving packages; null if absent or stale. */
-export async function loadCurrentImages(cacheDir: string): Promise<LabImages | null> {
-  try {
-    const parsed = LabImagesSchema.parse(JSON.parse(await fs.readFile(path.join(cacheDir, 'current.json'), 'utf8')));
-    const files = [
-      ...Object.values(parsed.images).flatMap((i) => [i.kernel, i.initrd, i.stubKernel, i.stubInitrd]),
-      ...Object.values(parsed.snapshots).flatMap((s) => [s.state, s.ram]),
-    ];
-    for (const f of files) if (!existsSync(f)) return null;
-    return parsed;
-  } catch {
-    return null;
-  }
-}
-
-const sha = (...parts: (string | Buffer)[]): string => {
-  const h = createHash('sha256');
-  for (const p of parts) {
-    h.update(p);
-    h.update('\0');
-  }
-  return h.digest('hex');
-};
 
 class Progress {
   private step = 0;
@@ -205,8 +141,6 @@ async function chooseX86Accel(image: ImageManifest, cacheDir: string, log: Build
     .then((t) => z.object({ imageHash: z.string(), usable: z.boolean(), reason: z.string() }).parse(JSON.parse(t)))
     .catch(() => null);
   if (cached?.imageHash === image.hash) return cached.usable ? 'kvm' : 'tcg';
-  const { probeKvm } = await import('./kvm');
-  const { takeSnapshot } = await import('./qemu-backend');
   const probe = await probeKvm(async () => {
     const dir = path.join(cacheDir, 'kvm-probe');
     await fs.mkdir(dir, { recursive: true });
@@ -552,9 +486,9 @@ const SKELETON: Record<string, { mode: number; content: string }> = {
 async function buildImage(arch: Arch, root: string, cacheDir: string, progress: Progress): Promise<ImageManifest> {
   const p = ARCH_PROFILES[arch];
   const { kernelRelease, packages } = await progress.run(`${arch}: resolve packages`, () => resolvePackages(p.debArch));
-  const initSource = await fs.readFile(path.join(root, 'lib/labs/guest/init'));
-  const agentSource = await fs.readFile(path.join(root, 'lib/labs/guest/agent.c'));
-  const stubSource = await fs.readFile(path.join(root, 'lib/labs/guest/pvh-stub.S'));
+  const initSource = await fs.readFile(path.join(root, 'lib/vm/guest/init'));
+  const agentSource = await fs.readFile(path.join(root, 'lib/vm/guest/agent.c'));
+  const stubSource = await fs.readFile(path.join(root, 'lib/vm/guest/pvh-stub.S'));
   const programs = await labPrograms(root);
   const programHashes = await Promise.all(programs.map(async (pr) => `${pr.lab}/${pr.name}:${sha(await fs.readFile(pr.source))}`));
   const ccVersion = (await runText(p.cc, ['--version'])).split('\n')[0] ?? '';
@@ -603,7 +537,7 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
       '-Wl,-Ttext=0x100000',
       '-o',
       stubKernel,
-      path.join(root, 'lib/labs/guest/pvh-stub.S'),
+      path.join(root, 'lib/vm/guest/pvh-stub.S'),
     ]);
   } else {
     // An arm64 Image header ("ARM\x64" at 0x38, image_size at 0x10) and nothing else.
@@ -617,7 +551,7 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
   const tree = path.join(dir, 'rootfs');
   await progress.run(`${arch}: compile agent + ${programs.length} lab programs (static)`, async () => {
     await fs.mkdir(path.join(tree, 'sbin'), { recursive: true });
-    await run(p.cc, ['-static', '-O2', '-Wall', '-o', path.join(tree, 'sbin', 'kmap-agent'), path.join(root, 'lib/labs/guest/agent.c')]);
+    await run(p.cc, ['-static', '-O2', '-Wall', '-o', path.join(tree, 'sbin', 'kmap-agent'), path.join(root, 'lib/vm/guest/agent.c')]);
     await fs.chmod(path.join(tree, 'sbin', 'kmap-agent'), 0o700);
     for (const pr of programs) {
       const outDir = path.join(tree, 'opt', 'labs', pr.lab);
@@ -707,70 +641,4 @@ async function collectPaths(base: string, rel: string, out: string[]): Promise<v
     out.push(r);
     if (e.isDirectory()) await collectPaths(base, r, out);
   }
-}
-
-/* ------------------------------------------------------------------ snapshots */
-
-async function ensureSnapshot(
-  image: ImageManifest,
-  variant: SnapshotVariant,
-  accel: Accel,
-  cacheDir: string,
-  log: BuildLog,
-): Promise<SnapshotManifest> {
-  // Imported lazily: the snapshot step boots a VM with the runner's own machinery.
-  const { takeSnapshot, snapshotShape, SNAPSHOT_MEMORY_MIB, SNAPSHOT_TB_SIZE_MIB, SNAPSHOT_RECIPE_VERSION } = await import(
-    './qemu-backend'
-  );
-  const qemuVersion = (await runText(ARCH_PROFILES[image.arch].qemuBinary, ['--version'])).split('\n')[0] ?? '';
-  const hash = sha(
-    image.hash,
-    `recipe:${SNAPSHOT_RECIPE_VERSION}`,
-    qemuVersion,
-    accel,
-    variantKey(variant),
-    JSON.stringify(snapshotShape(image, variant, accel)),
-  ).slice(0, 16);
-  const dir = path.join(cacheDir, 'snapshots', `${image.arch}-${variantKey(variant)}-${hash}`);
-  const manifestPath = path.join(dir, 'manifest.json');
-  const existing = await fs
-    .readFile(manifestPath, 'utf8')
-    .then((t) => SnapshotManifestSchema.parse(JSON.parse(t)))
-    .catch(() => null);
-  if (existing && existsSync(existing.state)) return existing;
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true });
-  const state = path.join(dir, 'state');
-  const ram = path.join(dir, 'ram');
-  const { bootMs } = await takeSnapshot({ image, variant, accel, stateFile: state, ramFile: ram, workDir: dir, log });
-  await fs.chmod(state, 0o444);
-  await fs.chmod(ram, 0o444);
-  const manifest: SnapshotManifest = {
-    arch: image.arch,
-    hash,
-    imageHash: image.hash,
-    variant,
-    accel,
-    memoryMiB: SNAPSHOT_MEMORY_MIB,
-    tbSizeMiB: SNAPSHOT_TB_SIZE_MIB,
-    state,
-    ram,
-    bytes: (await fs.stat(state)).size,
-    bootMs,
-    builtAt: new Date().toISOString(),
-  };
-  await fs.writeFile(manifestPath, JSON.stringify(manifest, null, 2));
-  return manifest;
-}
-
-/** For tests: a file's sha256 (streamed). */
-export async function fileSha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(file)
-      .on('data', (b) => h.update(b))
-      .on('end', () => resolve())
-      .on('error', reject);
-  });
-  return h.digest('hex');
 }

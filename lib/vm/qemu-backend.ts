@@ -1,24 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, promises as fs, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SESSION_ID_PATTERN } from '@/lib/schema';
 import { AgentClient, type ExecResult } from './agent-client';
 import type { EndReason, HostMemory, LabBackend, LabVm, VmStatus } from './backend';
-import { plainText, SocketConsole } from './console';
-import { makeBlankDisk, makeLabDisk, readFileAfterRecovery } from './disk';
+import { SocketConsole } from './console';
+import { makeLabDisk, readFileAfterRecovery } from './disk';
 import { LabError } from './errors';
-import type { ImageManifest, LabImages } from './images';
-import { defaultCacheDir, ensureLabImages, loadCurrentImages, snapshotKey } from './images';
-import {
-  type Accel,
-  ARCH_PROFILES,
-  buildQemuCommand,
-  type Command,
-  DEFAULT_GUEST_MEMORY_MIB,
-  type QemuLaunch,
-  type SnapshotVariant,
-  tiedToParent,
-} from './qemu-args';
+import { ensureLabImages } from './images/build';
+import { defaultCacheDir, type LabImages, loadCurrentImages, snapshotKey } from './images/manifest';
+import { INCOMING_FD, launchFor, MARKER_PREFIX, PANIC, PROMPT, spawnQemu, type VmFiles, vmFiles } from './launch';
+import { ARCH_PROFILES, buildQemuCommand, type SnapshotVariant, tiedToParent } from './qemu-args';
 import { QmpClient, type QmpEvent } from './qmp';
 import {
   type Arch,
@@ -31,81 +24,6 @@ import {
   TerminalSizeSchema,
 } from './schema';
 import { connectWhenReady } from './sockets';
-
-/** Guest RAM and TCG cache of every snapshot (a restore must use the same). */
-export const SNAPSHOT_MEMORY_MIB = DEFAULT_GUEST_MEMORY_MIB;
-export const SNAPSHOT_TB_SIZE_MIB = 64;
-/** Bump when takeSnapshot's recipe changes (part of the snapshot hash). */
-export const SNAPSHOT_RECIPE_VERSION = 3;
-const SNAPSHOT_SETTLE_MS = 500;
-/** The snapshot file is handed to QEMU as this inherited descriptor. */
-const INCOMING_FD = 3;
-
-/** The shell prompt (after escapes are stripped): "student@kmap:~$ " or "root@kmap:~# ". */
-export const PROMPT = /@kmap:[^\n]*[$#] $/;
-const PANIC = /Kernel panic - not syncing/;
-
-/** Written into QEMU's argv (-name) so orphan cleanup only ever kills our own VMs. */
-export const MARKER_PREFIX = 'kmap-lab:';
-
-interface VmFiles {
-  dir: string;
-  qmp: string;
-  console: string;
-  agent: string;
-  pidfile: string;
-  disk: string;
-}
-
-function vmFiles(dir: string): VmFiles {
-  return {
-    dir,
-    qmp: path.join(dir, 'qmp.sock'),
-    console: path.join(dir, 'console.sock'),
-    agent: path.join(dir, 'agent.sock'),
-    pidfile: path.join(dir, 'qemu.pid'),
-    disk: path.join(dir, 'disk.img'),
-  };
-}
-
-/**
- * The launch description shared by the snapshot VM (`ramShared`, real kernel) and its clones
- * (private RAM mapping, stub kernel: a restored VM never boots, so QEMU need not hold the
- * 66 MB vmlinux and 40 MB initramfs in its heap).
- */
-function launchFor(
-  image: ImageManifest,
-  variant: SnapshotVariant,
-  accel: Accel,
-  files: VmFiles,
-  marker: string,
-  ram: { file: string; shared: boolean },
-): QemuLaunch {
-  return {
-    arch: image.arch,
-    accel,
-    memoryMiB: SNAPSHOT_MEMORY_MIB,
-    tbSizeMiB: SNAPSHOT_TB_SIZE_MIB,
-    kernel: ram.shared ? image.kernel : image.stubKernel,
-    initrd: ram.shared ? image.initrd : image.stubInitrd,
-    ramFile: ram.file,
-    ramShared: ram.shared,
-    variant,
-    qmpSocket: files.qmp,
-    consoleSocket: files.console,
-    agentSocket: files.agent,
-    pidfile: files.pidfile,
-    marker,
-    ...(variant.disk ? { diskImage: files.disk } : {}),
-    sandbox: 'strict',
-  };
-}
-
-/** The command line a snapshot depends on, with per-VM paths blanked (part of the snapshot hash). */
-export function snapshotShape(image: ImageManifest, variant: SnapshotVariant, accel: Accel): string[] {
-  const c = buildQemuCommand(launchFor(image, variant, accel, vmFiles('/VM'), `${MARKER_PREFIX}X`, { file: '/RAM', shared: true }));
-  return [c.command, ...c.args.filter((a) => a !== 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny')];
-}
 
 /**
  * One QEMU process and its three channels. Internal to this module; LabVm is the public face.
@@ -338,7 +256,7 @@ export class QemuBackend implements LabBackend {
 
   async start(specInput: SessionSpec, sessionId: string): Promise<LabVm> {
     const spec = SessionSpecSchema.parse(specInput);
-    if (!/^[A-Za-z0-9_-]{8,64}$/.test(sessionId)) throw new LabError('invalid_request', 'malformed session id');
+    if (!SESSION_ID_PATTERN.test(sessionId)) throw new LabError('invalid_request', 'malformed session id');
     const variant: SnapshotVariant = { user: spec.user, disk: spec.disk !== undefined };
     const snap = this.opts.images.snapshots[snapshotKey(spec.arch, variant)];
     const image = this.opts.images.images[spec.arch];
@@ -455,103 +373,3 @@ export class QemuBackend implements LabBackend {
     await Promise.all([...this.vms.values()].map((vm) => vm.stop('stopped')));
   }
 }
-
-function spawnQemu(cmd: Command, cwd: string, incomingFd?: number): ChildProcess {
-  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe'];
-  if (incomingFd !== undefined) stdio.push(incomingFd);
-  const child = spawn(cmd.command, cmd.args, { cwd, stdio, detached: false });
-  child.on('error', () => {});
-  return child;
-}
-
-/**
- * Boots a VM cold, waits for the prompt and the agent, pauses it and writes its state to
- * `stateFile` (QMP stop + migrate). Used by the image builder.
- */
-export async function takeSnapshot(args: {
-  image: ImageManifest;
-  variant: SnapshotVariant;
-  accel: Accel;
-  stateFile: string;
-  ramFile: string;
-  workDir: string;
-  log: (l: string) => void;
-  /** Run a busy loop this long before snapshotting (KVM probe). */
-  busyLoopMs?: number;
-}): Promise<{ bootMs: number }> {
-  const { image, variant, accel, stateFile, workDir } = args;
-  if (!/^[A-Za-z0-9._/-]+$/.test(stateFile)) throw new Error(`unsafe snapshot path ${stateFile}`);
-  const files = vmFiles(path.join(workDir, 'boot'));
-  await fs.rm(files.dir, { recursive: true, force: true });
-  await fs.mkdir(files.dir, { recursive: true });
-  if (variant.disk) await makeBlankDisk(files.disk);
-  await fs.rm(args.ramFile, { force: true });
-  const launch: QemuLaunch = {
-    ...launchFor(image, variant, accel, files, `${MARKER_PREFIX}snapshot-build`, { file: args.ramFile, shared: true }),
-    sandbox: 'allow-spawn',
-  };
-  const t0 = Date.now();
-  const child = spawnQemu(tiedToParent(buildQemuCommand(launch)), files.dir);
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => {
-    stderr = (stderr + b.toString()).slice(-4000);
-  });
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  const alive = () => !exited;
-  try {
-    const qmp = await QmpClient.connect(files.qmp, 30_000, alive);
-    const consoleSocket = await connectWhenReady(files.console, 30_000, alive);
-    const console = new SocketConsole(consoleSocket);
-    const agent = await AgentClient.connect(files.agent, 30_000, alive);
-    try {
-      await console.waitFor(PROMPT, 180_000);
-      for (let i = 0; ; i++) {
-        try {
-          await agent.ping(1_000);
-          break;
-        } catch (e) {
-          if (i > 60 || exited) throw e;
-        }
-      }
-      const bootMs = Date.now() - t0;
-      if (args.busyLoopMs) {
-        // The KVM probe: kvm_pvm hosts boot fine and die ~40 s later under load.
-        const script = 'end=$(( $(date +%s) + $1 )); while [ $(date +%s) -lt $end ]; do :; done; echo ok';
-        const r = await agent.exec(['/bin/sh', '-c', script, 'probe', String(Math.ceil(args.busyLoopMs / 1000))], {
-          timeoutMs: args.busyLoopMs + 30_000,
-        });
-        if (r.stdout.trim() !== 'ok') throw new Error('busy loop failed');
-      }
-      // Let the boot's last writes settle so every clone starts from a quiet guest.
-      await new Promise((r) => setTimeout(r, SNAPSHOT_SETTLE_MS));
-      await qmp.execute('stop');
-      await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
-      await qmp.execute('migrate', { uri: `exec:cat > ${stateFile}` });
-      for (;;) {
-        const s = await qmp.migrationStatus();
-        if (s === 'completed') break;
-        if (s === 'failed' || s === 'cancelled') throw new Error(`snapshot migration ${s}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await qmp.execute('quit').catch(() => undefined);
-      args.log(
-        `[labs:images]   ${image.arch} ${variant.user}${variant.disk ? '+disk' : ''}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`,
-      );
-      return { bootMs };
-    } finally {
-      agent.close();
-      console.close();
-      qmp.close();
-    }
-  } catch (e) {
-    throw new Error(`snapshot boot failed: ${(e as Error).message}\n${stderr}`);
-  } finally {
-    child.kill('SIGKILL');
-    await fs.rm(files.dir, { recursive: true, force: true });
-  }
-}
-
-export { plainText };

@@ -10,7 +10,7 @@ export interface KvmProbe {
  * paravirtual nested KVM (kvm_pvm) it exists, yet a stock kernel dies with "KVM internal error"
  * after ~40 s (notes, "KVM"). So: the device must open, the CPU must show vmx/svm, and then a
  * real boot must reach the agent and survive a busy loop (`bootCheck`, run by the caller with
- * the built image, see QemuBackend.probeKvmBoot).
+ * the built image: images/build.ts boots a snapshot VM under KVM with a 45 s busy loop).
  */
 export async function probeKvm(bootCheck?: () => Promise<void>): Promise<KvmProbe> {
   if (process.arch !== 'x64') return { usable: false, reason: `host is ${process.arch}` };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The guest agent's wire format (lib/labs/guest/agent.c is the other end).
+ * The guest agent's wire format (lib/vm/guest/agent.c is the other end).
  *
  * One JSON object per line in each direction over the virtio-serial port. Ids are strings chosen
  * by the host and echoed back, so several requests can be in flight. The host never trusts a
