@@ -1,5 +1,6 @@
 import { splitLessonRef } from '@/lib/schema';
 import type { ContentProblem, ProblemCode } from './errors';
+import { type LintWarning, lintCards } from './lint';
 import { findSharedRuns, indexSource, proseChunks, type SourceIndex } from './plagiarism';
 import type { Course, CourseQuiz, Lesson, Section } from './schema';
 
@@ -30,6 +31,8 @@ export interface CoverageRow {
 
 export interface CheckReport {
   problems: ContentProblem[];
+  /** Card-lint warnings (reviewed exceptions removed); they do not make the check fail. */
+  lint: LintWarning[];
   coverage: CoverageRow[];
   uncovered: number;
 }
@@ -115,6 +118,23 @@ function checkCards(course: Course, sectionIds: ReadonlySet<string>, report: Rep
     else if (!lesson.headings.some((h) => h.anchor === anchor)) {
       report(card.file, 'reference', `card "${card.id}": lesson "${lessonId}" has no heading with anchor "${anchor}"`);
     }
+  }
+}
+
+/** Ids are never reused: a live card may not carry an id listed in retired-cards.yaml. */
+function checkRetired(course: Course, report: Report): void {
+  const seen = new Set<string>();
+  for (const r of course.retiredCards) {
+    if (seen.has(r.id)) report(course.retiredCardsFile, 'duplicate', `retired card id "${r.id}" is listed twice`);
+    seen.add(r.id);
+  }
+  for (const card of course.cards) {
+    if (seen.has(card.id))
+      report(
+        card.file,
+        'duplicate',
+        `card id "${card.id}" was retired (${course.retiredCardsFile}); ids are never reused because learners' review history hangs off them — give this card a new id`,
+      );
   }
 }
 
@@ -298,8 +318,9 @@ export function computeCoverage(course: Course): CoverageRow[] {
 /**
  * Runs every cross-file check of FORMAT.md over a loaded course: unique ids, references
  * (sections, lessons and anchors, cards, labs), quiz tree shape (one correct choice, targets,
- * reachability, no cycles), coverage and the ≥ 8-shared-words plagiarism rule. Every problem is
- * returned; nothing is thrown. Problems from loading (`readCourse`) are not repeated here.
+ * reachability, no cycles), retired card ids never reused, coverage and the ≥ 8-shared-words
+ * plagiarism rule. Every problem is returned; nothing is thrown. The card lint (lint.ts) runs too;
+ * its warnings come back in `lint` and are not problems. Problems from loading (`readCourse`) are not repeated here.
  */
 export function checkCourse(course: Course, options: CheckOptions): CheckReport {
   const problems: ContentProblem[] = [];
@@ -314,6 +335,7 @@ export function checkCourse(course: Course, options: CheckOptions): CheckReport 
   const sectionIds = new Set(course.sections.map((s) => s.id));
   checkLessons(course, sectionIds, options.labIds, report);
   checkCards(course, sectionIds, report);
+  checkRetired(course, report);
   checkUnique(course.quizzes, 'quiz', report);
   const cardIds = new Set(course.cards.map((c) => c.id));
   for (const quiz of course.quizzes) checkQuiz(quiz, cardIds, sectionIds, report);
@@ -329,5 +351,6 @@ export function checkCourse(course: Course, options: CheckOptions): CheckReport 
       `section "${row.section.id}" is taught by ${plural(row.lessonSections.length, 'lesson section')} and ${plural(row.cards.length, 'card')} (needs ≥ ${MIN_LESSON_SECTIONS_PER_SECTION} and ≥ ${MIN_CARDS_PER_SECTION})`,
     );
   }
-  return { problems, coverage, uncovered: coverage.filter((r) => !r.covered).length };
+  const lint = lintCards(course.cards, course.lintExceptions, course.lintExceptionsFile);
+  return { problems, lint, coverage, uncovered: coverage.filter((r) => !r.covered).length };
 }

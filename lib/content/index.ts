@@ -18,6 +18,15 @@ export {
 export { ContentError, type ContentProblem, formatProblem, type ProblemCode } from './errors';
 export { parseHeadings, slugify } from './headings';
 export { type LabDefinition, type LabManifest, labCatalog, labManifestSchema, readLabs } from './labs';
+export {
+  cardPrompt,
+  contentWords,
+  formatLintWarning,
+  jaccard,
+  LINT_DEFAULTS,
+  type LintWarning,
+  lintCards,
+} from './lint';
 export { listLabIds, loadCourse, type ReadCourseResult, readCourse, readTextFile } from './load';
 export {
   CODE_FENCE_LANGUAGES,

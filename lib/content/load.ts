@@ -15,8 +15,10 @@ import {
   cardSchema,
   type Lesson,
   lessonFrontmatterSchema,
+  lintExceptionsFileSchema,
   partSchema,
   quizSchema,
+  retiredCardsFileSchema,
   type Section,
   sectionsFileSchema,
 } from './schema';
@@ -235,6 +237,10 @@ export function readCourse(root = 'content'): ReadCourseResult {
     lessons: [],
     cards: [],
     quizzes: [],
+    retiredCardsFile: `${root}/retired-cards.yaml`.split(path.sep).join('/'),
+    retiredCards: [],
+    lintExceptionsFile: `${root}/lint-exceptions.yaml`.split(path.sep).join('/'),
+    lintExceptions: [],
   };
   let stat: fs.Stats;
   try {
@@ -259,6 +265,18 @@ export function readCourse(root = 'content'): ReadCourseResult {
     }
   } else if (!fs.existsSync(sectionsAbs)) {
     reader.problem(sectionsAbs, 'layout', 'missing: the coverage map of dissertation sections');
+  }
+
+  // Optional lists at the root: retired card ids and reviewed lint exceptions.
+  const retiredAbs = path.join(realRoot, 'retired-cards.yaml');
+  if (fs.existsSync(retiredAbs) && !fs.lstatSync(retiredAbs).isSymbolicLink()) {
+    const yaml = reader.readYaml(retiredAbs);
+    if (yaml.ok) course.retiredCards = reader.validate(retiredAbs, retiredCardsFileSchema, yaml.value ?? []) ?? [];
+  }
+  const exceptionsAbs = path.join(realRoot, 'lint-exceptions.yaml');
+  if (fs.existsSync(exceptionsAbs) && !fs.lstatSync(exceptionsAbs).isSymbolicLink()) {
+    const yaml = reader.readYaml(exceptionsAbs);
+    if (yaml.ok) course.lintExceptions = reader.validate(exceptionsAbs, lintExceptionsFileSchema, yaml.value ?? []) ?? [];
   }
 
   const partsAbs = path.join(realRoot, 'parts');

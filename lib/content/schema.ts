@@ -108,7 +108,33 @@ export const quizSchema = z.strictObject({
   leaves: z.array(quizLeafSchema).min(1, 'needs at least one leaf'),
 });
 
+/**
+ * `retired-cards.yaml`: every card id ever removed from the course. Ids are never reused (FSRS
+ * history hangs off them), so a live card with a retired id is an error.
+ */
+export const retiredCardSchema = z.strictObject({
+  id: idSchema,
+  /** Why it went, and which cards (if any) replace it. */
+  reason: text,
+});
+export const retiredCardsFileSchema = z.array(retiredCardSchema);
+
+/** The card-lint rules (see lint.ts). */
+export const LINT_RULES = ['binary-cloze', 'cloze-overload', 'enumeration', 'double-question', 'long-answer', 'near-duplicate'] as const;
+export const lintRuleSchema = z.enum(LINT_RULES);
+
+/** `lint-exceptions.yaml`: lint hits a reviewer looked at and kept, each with the reason. */
+export const lintExceptionSchema = z.strictObject({
+  card: idSchema,
+  rule: lintRuleSchema,
+  reason: text,
+});
+export const lintExceptionsFileSchema = z.array(lintExceptionSchema);
+
 export type Section = z.infer<typeof sectionSchema>;
+export type RetiredCard = z.infer<typeof retiredCardSchema>;
+export type LintRule = z.infer<typeof lintRuleSchema>;
+export type LintException = z.infer<typeof lintExceptionSchema>;
 export type Part = z.infer<typeof partSchema>;
 export type LessonSection = z.infer<typeof lessonSectionSchema>;
 /** What a lesson's YAML frontmatter holds; a loaded `Lesson` adds body, headings and hash. */
@@ -158,4 +184,10 @@ export interface Course {
   lessons: Lesson[];
   cards: CourseCard[];
   quizzes: CourseQuiz[];
+  /** `<root>/retired-cards.yaml` (optional file): ids that must never come back. */
+  retiredCardsFile: string;
+  retiredCards: RetiredCard[];
+  /** `<root>/lint-exceptions.yaml` (optional file): reviewed card-lint hits. */
+  lintExceptionsFile: string;
+  lintExceptions: LintException[];
 }
