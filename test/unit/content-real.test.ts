@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCourse, formatProblem, listLabIds, readCourse } from '@/lib/content';
+import { checkCourse, formatLintWarning, formatProblem, listLabIds, readCourse } from '@/lib/content';
 
 /**
  * CI guard for the real course: everything under content/ loads and passes every check
@@ -18,5 +18,12 @@ describe('the real content/ tree', () => {
     const all = [...problems, ...report.problems].map(formatProblem);
     expect(all, `${all.length} problems:\n${all.join('\n')}`).toEqual([]);
     expect(report.uncovered).toBe(0);
+  });
+
+  it('has no card-lint warnings (fix the card, or record a reviewed exception in content/lint-exceptions.yaml)', () => {
+    const { course } = readCourse('content');
+    const report = checkCourse(course, { dissertation: fs.readFileSync(dissertationPath, 'utf8'), labIds: listLabIds('labs') });
+    const lines = report.lint.map(formatLintWarning);
+    expect(lines, `${lines.length} warnings:\n${lines.join('\n')}`).toEqual([]);
   });
 });
