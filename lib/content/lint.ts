@@ -50,7 +50,7 @@ const ENUMERATION = [
   /\b(name|list|give|state|recall)\s+(the\s+)?(two|three|four|five|six|seven|eight|\d+)\b/i,
   /^\s*(two|three|four|five|six|seven|eight|\d+)\s+(\w+\s+){0,2}(rules|ways|things|reasons|steps|causes|fixes|signs|symptoms|costs|kinds|types|questions|facts|options|tools|levels|layers|stages|fields|flags|places|sources|habits|checks)\b/i,
   /\b(which|what) (are )?(the )?(two|three|four|five|six|seven|eight) \w+/i,
-  /^\s*list\b/i,
+  /^\s*(list|name|enumerate)\b/i,
 ];
 
 /**

@@ -35,6 +35,7 @@ describe('card lint: each rule catches a bad card and passes a good one', () => 
   it('enumeration: a prompt that asks for a list', () => {
     expect(rules(lintCards([qa('bad', 'Name four sources of a SIGKILL.')]))).toEqual(['bad:enumeration']);
     expect(rules(lintCards([qa('bad2', 'Three rules for using SCHED_FIFO safely?')]))).toEqual(['bad2:enumeration']);
+    expect(rules(lintCards([qa('bad3', 'Name operations io_uring can do besides read and write.')]))).toEqual(['bad3:enumeration']);
     expect(rules(lintCards([qa('good', 'Which signal does the OOM killer send?')]))).toEqual([]);
   });
 
