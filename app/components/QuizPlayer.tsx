@@ -1,7 +1,7 @@
 'use client';
 
 import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
-import { api, errorMessage } from '@/lib/api-client';
+import { ApiError, api, errorMessage } from '@/lib/api-client';
 import type { AnswerResult, AttemptView } from '@/lib/quiz';
 
 /**
@@ -48,7 +48,14 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
         if (r.correct) setSolved({ node: attempt.node, choiceIndex, feedbackHtml: r.feedbackHtml, next: r.attempt });
         else setAttempt(r.attempt);
       } catch (e) {
-        setError(errorMessage(e));
+        const current = conflictAttempt(e);
+        if (current) {
+          // The walk moved on elsewhere (another tab, a double submit): show where it stands.
+          setAttempt(current);
+          setError('This walk had already moved on (in another tab?). Here is where it stands now.');
+        } else {
+          setError(errorMessage(e));
+        }
       } finally {
         setBusy(false);
       }
@@ -165,6 +172,15 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
       )}
     </div>
   );
+}
+
+/** The walk as it stands, from a 409 answer to a stale question (lib/quiz `answer`). */
+function conflictAttempt(e: unknown): AttemptView | null {
+  if (!(e instanceof ApiError) || e.code !== 'conflict') return null;
+  const d = e.details;
+  if (typeof d !== 'object' || d === null || !('attempt' in d)) return null;
+  const a = (d as { attempt: unknown }).attempt;
+  return typeof a === 'object' && a !== null && 'attemptId' in a ? (a as AttemptView) : null;
 }
 
 /** HTML made by lib/content/render: raw HTML in content is escaped and unsafe URLs dropped. */

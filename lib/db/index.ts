@@ -15,17 +15,29 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client';
-import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
+import { Prisma, PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
 import { postgresPoolConfig } from './postgres';
 import { type DatabaseTarget, type DbProvider, resolveDatabaseUrl } from './url';
 
-export { Prisma } from './generated/sqlite/client';
 export type * from './generated/sqlite/models';
 export type { DatabaseTarget, DbProvider } from './url';
 export { resolveDatabaseUrl } from './url';
+export { Prisma };
 
 /** The Prisma client type the app programs against, whichever provider runs underneath. */
 export type Db = SqlitePrismaClient;
+
+/** The client, or the one an interactive transaction hands its callback: what a query function may take. */
+export type DbClient = Db | Prisma.TransactionClient;
+
+/**
+ * True for a unique-constraint violation (Prisma's P2002), e.g. a concurrent twin of an insert
+ * that carries an idempotency key. Checked by code, not message text, and by shape, not class:
+ * the two generated clients each have their own error class.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+}
 
 /**
  * Applied to every SQLite connection as it opens. WAL lets readers run during a write;

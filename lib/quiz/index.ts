@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CourseQuiz } from '@/lib/content';
 import { renderMarkdown } from '@/lib/content/render';
 import { getCourse } from '@/lib/course';
-import { getDb } from '@/lib/db';
+import { getDb, isUniqueViolation } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { boostCards } from '@/lib/srs';
 import { chooseOnNode, findLeaf, findNode, type StepRecord, scoreWalk, type WalkScore } from './walk';
@@ -138,14 +138,24 @@ export interface AnswerResult {
 }
 
 /**
- * Records one choice on the node the learner stands on. A retried submit of the same choice is
- * applied once (the step is unique per attempt, node and choice). Answering a node the learner
- * is no longer on is a conflict, answered with the current state.
+ * Records one choice on the node the learner stands on, atomically: the step, the attempt's new
+ * position and the card boost of a wrong answer commit together or not at all.
+ *
+ * - A retried submit (same attempt, node and choice) is applied once and answered again: the step
+ *   is unique per attempt, node and choice.
+ * - The position moves with a conditional update (`WHERE nodeId = <the answered node>`), so of
+ *   two concurrent submits on one node only one can move the walk; on PostgreSQL the update also
+ *   takes the attempt's row lock, so a loser waits and then sees the new position. The loser of
+ *   an identical pair finds the winner's step (or hits the unique key) and gets the replayed
+ *   answer; a different choice that lost gets a 409.
+ * - Answering a node the learner is no longer on is a `conflict` (409) whose `details.attempt` is
+ *   the walk as it stands, so the client can resync.
+ * - Another learner's attempt id is `not_found`, as if it did not exist.
  */
 export async function answer(userId: string, attemptId: string, nodeId: string, choiceIndex: number, now: Date): Promise<AnswerResult> {
   const db = getDb();
-  const a = await db.quizAttempt.findUnique({ where: { id: attemptId } });
-  if (!a || a.userId !== userId) throw new AppError('not_found', 'That quiz attempt does not exist.');
+  const a = await db.quizAttempt.findFirst({ where: { id: attemptId, userId } });
+  if (!a) throw new AppError('not_found', 'That quiz attempt does not exist.');
   const quiz = quizById(a.quizId);
   const node = findNode(quiz, nodeId);
   if (!node)
@@ -158,23 +168,47 @@ export async function answer(userId: string, attemptId: string, nodeId: string, 
     });
   }
   const outcome = chooseOnNode(quiz, node, choiceIndex);
-  // A retried submit (same attempt, node and choice) is answered again without a second step.
-  const already = await db.quizStep.findUnique({ where: { attemptId_nodeId_choiceIndex: { attemptId, nodeId, choiceIndex } } });
-  let boosted = 0;
-  if (!already) {
-    if (a.nodeId !== nodeId) throw new AppError('conflict', 'That question is no longer the current one; reload to continue.');
-    await db.$transaction([
-      db.quizStep.create({ data: { id: randomUUID(), attemptId, nodeId, choiceIndex, correct: outcome.correct, answeredAt: now } }),
-      db.quizAttempt.update({
-        where: { id: attemptId },
-        data: outcome.correct
-          ? outcome.next.kind === 'node'
-            ? { nodeId: outcome.next.node.id }
-            : { nodeId: null, leafId: outcome.next.leaf.id, finishedAt: now }
-          : {},
-      }),
-    ]);
-    if (!outcome.correct) boosted = await boostCards(userId, node.cards, now);
+  const stepKey = { attemptId_nodeId_choiceIndex: { attemptId, nodeId, choiceIndex } };
+
+  let recorded: { boosted: number } | 'replay' | 'stale';
+  try {
+    // 'replay' and 'stale' commit an empty transaction rather than throw: on SQLite the adapter
+    // shares one connection, and a rollback there could take another request's write with it.
+    recorded = await db.$transaction(
+      async (tx) => {
+        if (await tx.quizStep.findUnique({ where: stepKey })) return 'replay';
+        const moved = await tx.quizAttempt.updateMany({
+          where: { id: attemptId, nodeId },
+          data: outcome.correct
+            ? outcome.next.kind === 'node'
+              ? { nodeId: outcome.next.node.id }
+              : { nodeId: null, leafId: outcome.next.leaf.id, finishedAt: now }
+            : { nodeId }, // no move, but the write takes the row lock that orders concurrent answers
+        });
+        if (moved.count === 0) return 'stale';
+        await tx.quizStep.create({ data: { id: randomUUID(), attemptId, nodeId, choiceIndex, correct: outcome.correct, answeredAt: now } });
+        return { boosted: outcome.correct ? 0 : await boostCards(userId, node.cards, now, tx) };
+      },
+      // Concurrent answers queue for the attempt's row (PostgreSQL) or the one connection
+      // (SQLite); give the queue time rather than fail a submit with a 500.
+      { maxWait: 15_000, timeout: 15_000 },
+    );
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    recorded = 'replay'; // an identical submit committed between our read and our insert
   }
-  return { correct: outcome.correct, feedbackHtml: renderMarkdown(outcome.feedback), boosted, attempt: await attemptView(quiz, attemptId) };
+  // An identical submit that committed while this one waited for the row is a replay, not a conflict.
+  if (recorded === 'stale' && (await db.quizStep.findUnique({ where: stepKey }))) recorded = 'replay';
+  const attempt = await attemptView(quiz, attemptId);
+  if (recorded === 'stale') {
+    throw new AppError('conflict', 'That question is no longer the current one: the walk has moved on (in another tab?).', {
+      details: { attempt },
+    });
+  }
+  return {
+    correct: outcome.correct,
+    feedbackHtml: renderMarkdown(outcome.feedback),
+    boosted: recorded === 'replay' ? 0 : recorded.boosted,
+    attempt,
+  };
 }

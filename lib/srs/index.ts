@@ -1,5 +1,5 @@
 import { createEmptyCard } from 'ts-fsrs';
-import { getDb } from '@/lib/db';
+import { type DbClient, getDb } from '@/lib/db';
 
 /**
  * Spaced repetition: the only module that imports ts-fsrs. FSRS's snake_case stays in here; the
@@ -11,9 +11,8 @@ import { getDb } from '@/lib/db';
  * queue keep their state and history (idempotent), retired cards are never introduced.
  * Returns how many cards joined the queue.
  */
-export async function introduceCards(userId: string, cardIds: readonly string[], now: Date): Promise<number> {
+export async function introduceCards(userId: string, cardIds: readonly string[], now: Date, db: DbClient = getDb()): Promise<number> {
   if (cardIds.length === 0) return 0;
-  const db = getDb();
   const [existing, active] = await Promise.all([
     db.cardState.findMany({ where: { userId, cardId: { in: [...cardIds] } }, select: { cardId: true } }),
     db.card.findMany({ where: { id: { in: [...cardIds] }, retiredAt: null }, select: { id: true } }),
@@ -70,12 +69,13 @@ export async function queueSummary(userId: string, now: Date): Promise<QueueSumm
 /**
  * Brings cards back for review now — after a missed quiz node. Cards not yet in the queue join it
  * (due now); cards scheduled for later become due now (FSRS then sees an early review, which it
- * handles). Returns how many cards were introduced or moved.
+ * handles). Returns how many cards were introduced or moved. Pass `db` (a transaction) to make the
+ * boost part of a larger write.
  */
-export async function boostCards(userId: string, cardIds: readonly string[], now: Date): Promise<number> {
+export async function boostCards(userId: string, cardIds: readonly string[], now: Date, db: DbClient = getDb()): Promise<number> {
   if (cardIds.length === 0) return 0;
-  const introduced = await introduceCards(userId, cardIds, now);
-  const moved = await getDb().cardState.updateMany({
+  const introduced = await introduceCards(userId, cardIds, now, db);
+  const moved = await db.cardState.updateMany({
     where: { userId, cardId: { in: [...cardIds] }, due: { gt: now }, card: { retiredAt: null } },
     data: { due: now },
   });

@@ -1,0 +1,3 @@
+import { quizAnswersSuite } from './quiz-answers-suite';
+
+quizAnswersSuite('sqlite');
