@@ -2,6 +2,7 @@ import { splitLessonRef } from '@/lib/schema';
 import type { ContentProblem, ProblemCode } from './errors';
 import { type LintWarning, lintCards } from './lint';
 import { findSharedRuns, indexSource, proseChunks, type SourceIndex } from './plagiarism';
+import { walkScenario } from './scenarios';
 import type { Course, CourseQuiz, Lesson, Section } from './schema';
 
 /**
@@ -39,6 +40,8 @@ export interface CheckReport {
 
 export const MIN_CARDS_PER_SECTION = 2;
 export const MIN_LESSON_SECTIONS_PER_SECTION = 1;
+/** Each decision-tree quiz is walked with at least this many cases (issue 14). */
+export const MIN_SCENARIOS_PER_QUIZ = 2;
 
 type Report = (file: string, code: ProblemCode, message: string) => void;
 
@@ -163,30 +166,74 @@ function checkQuiz(quiz: CourseQuiz, cardIds: ReadonlySet<string>, sectionIds: R
     node.choices.forEach((choice, i) => {
       const label = `node "${node.id}" choice ${i + 1} ("${choice.label}")`;
       const targets = (choice.next === undefined ? 0 : 1) + (choice.leaf === undefined ? 0 : 1);
-      if (choice.correct && targets !== 1) say(`${label} is correct, so it needs exactly one of next / leaf (has ${targets})`);
-      if (!choice.correct && targets !== 0) say(`${label} is wrong, so it must have neither next nor leaf (the learner stays on the node)`);
+      const rightSomewhere = choice.correct || quiz.scenarios.some((s) => s.answers[node.id] === i);
+      if (rightSomewhere && targets !== 1)
+        say(`${label} is right in some scenario, so it needs exactly one of next / leaf (has ${targets})`);
+      if (!rightSomewhere && targets !== 0)
+        say(`${label} is right in no scenario, so it must have neither next nor leaf (the learner stays on the node)`);
       if (choice.next !== undefined && !nodes.has(choice.next)) say(`${label}: next "${choice.next}" is not a node id`, 'reference');
       if (choice.leaf !== undefined && !leaves.has(choice.leaf)) say(`${label}: leaf "${choice.leaf}" is not a leaf id`, 'reference');
     });
   }
 
-  // Only correct choices move the learner, so the walk follows correct next/leaf edges.
-  const edges = (nodeId: string): Array<{ next?: string; leaf?: string }> => (nodes.get(nodeId)?.choices ?? []).filter((c) => c.correct);
+  // Scenarios: at least two, each walks from start to a leaf, each down its own path, and every
+  // node and leaf is on some scenario's path (a learner only ever moves along right choices).
+  if (quiz.scenarios.length < MIN_SCENARIOS_PER_QUIZ) {
+    say(
+      `has ${plural(quiz.scenarios.length, 'scenario')}; a quiz needs at least ${MIN_SCENARIOS_PER_QUIZ} that lead down different branches`,
+    );
+  }
+  const scenarioIds = new Set<string>();
+  for (const s of quiz.scenarios) {
+    if (scenarioIds.has(s.id)) say(`scenario id "${s.id}" is used twice`, 'duplicate');
+    scenarioIds.add(s.id);
+  }
+  const first = quiz.scenarios[0];
+  if (first && Object.keys(first.answers).length > 0) {
+    say(`scenario "${first.id}" is first, so it must be the tree as written (no answers); put scenarios that change answers after it`);
+  }
   const seenNodes = new Set<string>();
   const seenLeaves = new Set<string>();
-  const stack = nodes.has(quiz.start) ? [quiz.start] : [];
-  while (stack.length > 0) {
-    const id = stack.pop() as string;
-    if (seenNodes.has(id)) continue;
-    seenNodes.add(id);
-    for (const edge of edges(id)) {
-      if (edge.next !== undefined && nodes.has(edge.next)) stack.push(edge.next);
-      if (edge.leaf !== undefined) seenLeaves.add(edge.leaf);
+  const paths = new Map<string, string>();
+  for (const scenario of quiz.scenarios) {
+    const where = `scenario "${scenario.id}"`;
+    for (const [field, map] of [
+      ['answers', scenario.answers],
+      ['evidence', scenario.evidence],
+      ['prompts', scenario.prompts],
+    ] as const) {
+      for (const nodeId of Object.keys(map)) if (!nodes.has(nodeId)) say(`${where} ${field}: "${nodeId}" is not a node id`, 'reference');
     }
+    for (const [nodeId, index] of Object.entries(scenario.answers)) {
+      const node = nodes.get(nodeId);
+      if (node && !node.choices[index]) say(`${where} answers: node "${nodeId}" has no choice ${index} (indexes start at 0)`, 'reference');
+    }
+    const path = walkScenario(quiz, scenario);
+    for (const id of path.nodes) seenNodes.add(id);
+    if (path.leaf === null) {
+      // A broken target or choice is already reported above, by name.
+      if (path.problemKind === 'loop') say(`${where} never reaches a leaf: ${path.problem}`);
+      continue;
+    }
+    seenLeaves.add(path.leaf);
+    for (const [field, map] of [
+      ['answers', scenario.answers],
+      ['evidence', scenario.evidence],
+      ['prompts', scenario.prompts],
+    ] as const) {
+      for (const nodeId of Object.keys(map)) {
+        if (nodes.has(nodeId) && !path.nodes.includes(nodeId))
+          say(`${where} ${field}: node "${nodeId}" is not on its walk (${path.nodes.join(' → ')})`);
+      }
+    }
+    const key = `${path.nodes.join('>')}>${path.leaf}`;
+    const twin = paths.get(key);
+    if (twin) say(`${where} walks the same path as scenario "${twin}"; a scenario must lead down a different branch`);
+    else paths.set(key, scenario.id);
   }
   if (nodes.has(quiz.start)) {
-    for (const id of nodes.keys()) if (!seenNodes.has(id)) say(`node "${id}" is not reachable from start "${quiz.start}"`);
-    for (const id of leaves) if (!seenLeaves.has(id)) say(`leaf "${id}" is not reachable from start "${quiz.start}"`);
+    for (const id of nodes.keys()) if (!seenNodes.has(id)) say(`node "${id}" is not reachable from start "${quiz.start}" in any scenario`);
+    for (const id of leaves) if (!seenLeaves.has(id)) say(`leaf "${id}" is not reachable from start "${quiz.start}" in any scenario`);
   }
 
   // Cycle detection over `next` edges of every choice (depth-first, three colours).
@@ -256,6 +303,11 @@ function checkPlagiarism(course: Course, index: SourceIndex, report: Report): vo
     for (const leaf of quiz.leaves) {
       scan(quiz.file, `${where} leaf "${leaf.id}" title`, leaf.title, false);
       scan(quiz.file, `${where} leaf "${leaf.id}" body`, leaf.body);
+    }
+    for (const scenario of quiz.scenarios) {
+      scan(quiz.file, `${where} scenario "${scenario.id}" title`, scenario.title, false);
+      for (const [nodeId, prompt] of Object.entries(scenario.prompts))
+        scan(quiz.file, `${where} scenario "${scenario.id}" prompt for "${nodeId}"`, prompt);
     }
   }
 }

@@ -38,4 +38,5 @@ export {
   type SourceIndex,
 } from './plagiarism';
 export { clozeDeletions, escapeHtml, renderCloze, renderInline, renderMarkdown } from './render';
+export { nodeAsShown, rightChoiceIndex, type ScenarioPath, walkScenario } from './scenarios';
 export * from './schema';

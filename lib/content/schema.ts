@@ -98,6 +98,24 @@ export const quizLeafSchema = z.strictObject({
   body: text,
 });
 
+/**
+ * One case the tree is walked with: different evidence that makes a different choice right on
+ * some nodes, and so leads down a different branch. Nodes keep their own prompt, evidence and
+ * `correct: true` choice unless the scenario overrides them; the first scenario is the tree as
+ * written (no `answers`).
+ */
+export const quizScenarioSchema = z.strictObject({
+  id: idSchema,
+  /** Names the case; shown to the learner once the walk ends (it would give the answer away before). */
+  title: text,
+  /** Node id → index (0-based) of the choice that is right in this scenario. */
+  answers: z.record(idSchema, z.int().min(0).max(4)).default({}),
+  /** Node id → the evidence the learner sees on that node in this scenario. */
+  evidence: z.record(idSchema, text).default({}),
+  /** Node id → the question as asked in this scenario. */
+  prompts: z.record(idSchema, text).default({}),
+});
+
 export const quizSchema = z.strictObject({
   id: idSchema,
   title: text,
@@ -106,6 +124,7 @@ export const quizSchema = z.strictObject({
   start: idSchema,
   nodes: z.array(quizNodeSchema).min(1, 'needs at least one node'),
   leaves: z.array(quizLeafSchema).min(1, 'needs at least one leaf'),
+  scenarios: z.array(quizScenarioSchema).min(1, 'needs at least one scenario (content:check asks for two)'),
 });
 
 /**
@@ -144,6 +163,7 @@ export type CardType = Card['type'];
 export type QuizChoice = z.infer<typeof quizChoiceSchema>;
 export type QuizNode = z.infer<typeof quizNodeSchema>;
 export type QuizLeaf = z.infer<typeof quizLeafSchema>;
+export type QuizScenario = z.infer<typeof quizScenarioSchema>;
 export type Quiz = z.infer<typeof quizSchema>;
 
 /** Where a loaded item came from; `file` is `<root>/…` with forward slashes, as printed in errors. */

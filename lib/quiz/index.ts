@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { CourseQuiz } from '@/lib/content';
+import { type CourseQuiz, nodeAsShown, type QuizScenario } from '@/lib/content';
 import { renderMarkdown } from '@/lib/content/render';
 import { getCourse } from '@/lib/course';
 import { getDb, isUniqueViolation } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { boostCards } from '@/lib/srs';
-import { chooseOnNode, findLeaf, findNode, type StepRecord, scoreWalk, type WalkScore } from './walk';
+import { chooseOnNode, findLeaf, findNode, findScenario, type StepRecord, scoreWalk, type WalkScore } from './walk';
 
-export { chooseOnNode, type StepRecord, scoreWalk, type WalkScore } from './walk';
+export { chooseOnNode, findScenario, type StepRecord, scoreWalk, type WalkScore } from './walk';
 
 /**
  * Decision-tree quizzes as learners take them: attempts and every step are stored (nothing a
@@ -23,10 +23,26 @@ export interface QuizNodeView {
   tried: { index: number; feedbackHtml: string }[];
 }
 
+/** How much of a quiz's tree a learner has walked, over all their attempts. */
+export interface TreeProgress {
+  /** Questions answered right at least once (so passed through). */
+  nodesWalked: number;
+  nodes: number;
+  /** Endings (leaves) reached. */
+  leavesReached: number;
+  leaves: number;
+  /** Scenarios walked to their end at least once. */
+  scenariosFinished: number;
+  scenarios: number;
+}
+
 export interface AttemptView {
   attemptId: string;
   quizId: string;
   title: string;
+  /** Which case this walk is (1-based) of how many; its title only once the walk has ended. */
+  scenario: { number: number; of: number; title: string | null };
+  tree: TreeProgress;
   /** How many nodes deep the learner is (1 = the first question). */
   depth: number;
   node: QuizNodeView | null;
@@ -83,18 +99,49 @@ export async function listQuizzes(userId: string): Promise<{ partTitle: string; 
     .filter((g) => g.quizzes.length > 0);
 }
 
-function nodeView(quiz: CourseQuiz, nodeId: string, steps: StepRecord[]): QuizNodeView {
+function nodeView(quiz: CourseQuiz, scenario: QuizScenario | undefined, nodeId: string, steps: StepRecord[]): QuizNodeView {
   const node = findNode(quiz, nodeId);
   if (!node) throw new Error(`quiz "${quiz.id}" lost node "${nodeId}"`);
+  const shown = nodeAsShown(node, scenario);
   const tried = steps
     .filter((s) => s.nodeId === nodeId && !s.correct)
     .map((s) => ({ index: s.choiceIndex, feedbackHtml: renderMarkdown(node.choices[s.choiceIndex]?.feedback ?? '') }));
   return {
     id: node.id,
-    promptHtml: renderMarkdown(node.prompt),
-    evidence: node.evidence ?? null,
+    promptHtml: renderMarkdown(shown.prompt),
+    evidence: shown.evidence ?? null,
     choices: node.choices.map((c, index) => ({ index, label: c.label })),
     tried,
+  };
+}
+
+/**
+ * How much of `quiz` the learner has walked over every attempt: the questions passed, the endings
+ * reached, and the scenarios finished (an attempt from before scenarios counts as the first).
+ */
+export async function treeProgress(userId: string, quiz: CourseQuiz): Promise<TreeProgress> {
+  const attempts = await getDb().quizAttempt.findMany({
+    where: { userId, quizId: quiz.id },
+    select: { scenarioId: true, leafId: true, finishedAt: true, steps: { where: { correct: true }, select: { nodeId: true } } },
+  });
+  const nodeIds = new Set(quiz.nodes.map((n) => n.id));
+  const leafIds = new Set(quiz.leaves.map((l) => l.id));
+  const walked = new Set<string>();
+  const reached = new Set<string>();
+  const finished = new Set<string>();
+  for (const a of attempts) {
+    for (const s of a.steps) if (nodeIds.has(s.nodeId)) walked.add(s.nodeId);
+    if (a.leafId && leafIds.has(a.leafId)) reached.add(a.leafId);
+    const scenario = findScenario(quiz, a.scenarioId);
+    if (a.finishedAt && scenario) finished.add(scenario.id);
+  }
+  return {
+    nodesWalked: walked.size,
+    nodes: nodeIds.size,
+    leavesReached: reached.size,
+    leaves: leafIds.size,
+    scenariosFinished: finished.size,
+    scenarios: quiz.scenarios.length,
   };
 }
 
@@ -103,12 +150,19 @@ async function attemptView(quiz: CourseQuiz, attemptId: string): Promise<Attempt
   if (!a) throw new AppError('not_found', 'That quiz attempt does not exist.');
   const score = scoreWalk(quiz, a.steps);
   const leaf = a.leafId ? findLeaf(quiz, a.leafId) : undefined;
+  const scenario = findScenario(quiz, a.scenarioId);
   return {
     attemptId: a.id,
     quizId: quiz.id,
     title: quiz.title,
+    scenario: {
+      number: scenario ? quiz.scenarios.indexOf(scenario) + 1 : 1,
+      of: quiz.scenarios.length,
+      title: a.finishedAt && scenario ? scenario.title : null,
+    },
+    tree: await treeProgress(a.userId, quiz),
     depth: score.nodesPassed + (a.nodeId ? 1 : 0),
-    node: a.nodeId ? nodeView(quiz, a.nodeId, a.steps) : null,
+    node: a.nodeId ? nodeView(quiz, scenario, a.nodeId, a.steps) : null,
     leaf: leaf ? { title: leaf.title, bodyHtml: renderMarkdown(leaf.body) } : null,
     score,
   };
@@ -121,11 +175,24 @@ export async function findOpenAttempt(userId: string, quizId: string): Promise<A
   return a ? attemptView(quiz, a.id) : null;
 }
 
-/** Starts a new walk at the quiz's first node (an unfinished earlier walk is left as it was). */
+/**
+ * Starts a new walk at the quiz's first node (an unfinished earlier walk is left as it was), with
+ * the scenario this learner has met least often (ties: the one listed first), so retaking a quiz
+ * shows a different case until every case has been seen.
+ */
 export async function startAttempt(userId: string, quizId: string, now: Date): Promise<AttemptView> {
   const quiz = quizById(quizId);
+  const db = getDb();
+  const earlier = await db.quizAttempt.findMany({ where: { userId, quizId }, select: { scenarioId: true } });
+  const seen = new Map<string, number>();
+  for (const a of earlier) {
+    const s = findScenario(quiz, a.scenarioId);
+    if (s) seen.set(s.id, (seen.get(s.id) ?? 0) + 1);
+  }
+  let drawn = quiz.scenarios[0];
+  for (const s of quiz.scenarios) if ((seen.get(s.id) ?? 0) < (seen.get(drawn?.id ?? '') ?? 0)) drawn = s;
   const id = randomUUID();
-  await getDb().quizAttempt.create({ data: { id, userId, quizId, nodeId: quiz.start, startedAt: now } });
+  await db.quizAttempt.create({ data: { id, userId, quizId, scenarioId: drawn?.id ?? null, nodeId: quiz.start, startedAt: now } });
   return attemptView(quiz, id);
 }
 
@@ -167,7 +234,7 @@ export async function answer(userId: string, attemptId: string, nodeId: string, 
       fields: [{ path: 'choiceIndex', message: 'no such choice' }],
     });
   }
-  const outcome = chooseOnNode(quiz, node, choiceIndex);
+  const outcome = chooseOnNode(quiz, node, choiceIndex, findScenario(quiz, a.scenarioId));
   const stepKey = { attemptId_nodeId_choiceIndex: { attemptId, nodeId, choiceIndex } };
 
   let recorded: { boosted: number } | 'replay' | 'stale';

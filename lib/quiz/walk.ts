@@ -1,9 +1,11 @@
-import type { Quiz, QuizLeaf, QuizNode } from '@/lib/content/schema';
+import { rightChoiceIndex } from '@/lib/content/scenarios';
+import type { Quiz, QuizLeaf, QuizNode, QuizScenario } from '@/lib/content/schema';
 
 /**
- * Walking a decision-tree quiz: pure, no I/O. A node has exactly one correct choice (content:check
- * guarantees it); a wrong choice keeps the learner on the node with feedback, the correct one moves
- * to the next node or ends the walk at a leaf.
+ * Walking a decision-tree quiz: pure, no I/O. In a given scenario a node has exactly one right
+ * choice (its `correct: true` one unless the scenario answers otherwise; content:check guarantees
+ * it leads somewhere); a wrong choice keeps the learner on the node with feedback, the right one
+ * moves to the next node or ends the walk at a leaf.
  */
 
 export type ChoiceOutcome =
@@ -18,11 +20,19 @@ export function findLeaf(quiz: Quiz, leafId: string): QuizLeaf | undefined {
   return quiz.leaves.find((l) => l.id === leafId);
 }
 
-/** What choosing `choiceIndex` on `node` means. Throws RangeError for an index the node lacks. */
-export function chooseOnNode(quiz: Quiz, node: QuizNode, choiceIndex: number): ChoiceOutcome {
+/** The scenario with `id`, or the first (the tree as written) for an attempt without one or with an id content dropped. */
+export function findScenario(quiz: Quiz, id: string | null): QuizScenario | undefined {
+  return quiz.scenarios.find((s) => s.id === id) ?? quiz.scenarios[0];
+}
+
+/**
+ * What choosing `choiceIndex` on `node` means in `scenario` (default: the tree as written).
+ * Throws RangeError for an index the node lacks.
+ */
+export function chooseOnNode(quiz: Quiz, node: QuizNode, choiceIndex: number, scenario?: QuizScenario): ChoiceOutcome {
   const choice = node.choices[choiceIndex];
   if (!choice) throw new RangeError(`node "${node.id}" has no choice ${choiceIndex}`);
-  if (!choice.correct) return { correct: false, feedback: choice.feedback };
+  if (choiceIndex !== rightChoiceIndex(node, scenario)) return { correct: false, feedback: choice.feedback };
   if (choice.next) {
     const next = findNode(quiz, choice.next);
     if (!next) throw new Error(`quiz "${quiz.id}": node "${choice.next}" is missing`);

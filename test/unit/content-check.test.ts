@@ -158,8 +158,12 @@ describe('quiz tree shape', () => {
         .replace('      - label: "Buy a faster disk"\n', '      - label: "Buy a faster disk"\n        next: second\n'),
     );
     expectProblems(tree.problems(), [
-      ['quiz', 'demo-quiz.yaml', /node "first" choice 1 .* is correct, so it needs exactly one of next \/ leaf \(has 2\)/],
-      ['quiz', 'demo-quiz.yaml', /node "first" choice 2 \("Buy a faster disk"\) is wrong, so it must have neither next nor leaf/],
+      ['quiz', 'demo-quiz.yaml', /node "first" choice 1 .* is right in some scenario, so it needs exactly one of next \/ leaf \(has 2\)/],
+      [
+        'quiz',
+        'demo-quiz.yaml',
+        /node "first" choice 2 \("Buy a faster disk"\) is right in no scenario, so it must have neither next nor leaf/,
+      ],
     ]);
   });
 
@@ -183,6 +187,89 @@ describe('quiz tree shape', () => {
     const problems = tree.problems();
     expect(describeProblems(problems)).toMatch(/\[quiz\] .*demo-quiz\.yaml: quiz "demo-quiz": cycle first → second → first/);
     expect(describeProblems(problems)).toMatch(/leaf "batch" is not reachable/);
+  });
+});
+
+describe('quiz scenarios', () => {
+  const SCENARIOS = /scenarios:\n[\s\S]*$/;
+
+  it('asks for at least two scenarios', () => {
+    const tree = fixtureTree();
+    tree.edit(QUIZ, (t) => t.replace(SCENARIOS, 'scenarios:\n  - { id: writes, title: "Writes" }\n'));
+    expectProblems(tree.problems(), [
+      [
+        'quiz',
+        'demo-quiz.yaml',
+        /node "second" choice 3 \("Queue them in an io_uring"\) is right in no scenario, so it must have neither next nor leaf/,
+      ],
+      ['quiz', 'demo-quiz.yaml', /has 1 scenario; a quiz needs at least 2 that lead down different branches/],
+      ['quiz', 'demo-quiz.yaml', /leaf "ring" is not reachable from start "first" in any scenario/],
+    ]);
+  });
+
+  it('reports scenarios that name missing nodes or choices, or nodes off their walk', () => {
+    const tree = fixtureTree();
+    tree.edit(QUIZ, (t) =>
+      t.replace(
+        SCENARIOS,
+        [
+          'scenarios:',
+          '  - { id: writes, title: "Writes", evidence: { ghost: "x" } }',
+          '  - { id: reads, title: "Reads", answers: { second: 2, first: 4 } }',
+          '  - { id: other, title: "Other", answers: { second: 2 }, prompts: { nowhere: "p" } }',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expectProblems(tree.problems(), [
+      ['reference', 'demo-quiz.yaml', /scenario "writes" evidence: "ghost" is not a node id/],
+      ['reference', 'demo-quiz.yaml', /scenario "reads" answers: node "first" has no choice 4 \(indexes start at 0\)/],
+      ['reference', 'demo-quiz.yaml', /scenario "other" prompts: "nowhere" is not a node id/],
+    ]);
+  });
+
+  it('requires each scenario to take its own path, and the first to be the tree as written', () => {
+    const tree = fixtureTree();
+    tree.edit(QUIZ, (t) =>
+      t.replace(
+        SCENARIOS,
+        [
+          'scenarios:',
+          '  - { id: reads, title: "Reads", answers: { second: 2 } }',
+          '  - { id: writes, title: "Writes" }',
+          '  - { id: again, title: "Reads again", answers: { second: 2 }, evidence: { first: "strace -c" } }',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expectProblems(tree.problems(), [
+      ['quiz', 'demo-quiz.yaml', /scenario "reads" is first, so it must be the tree as written/],
+      ['quiz', 'demo-quiz.yaml', /scenario "again" walks the same path as scenario "reads"; a scenario must lead down a different branch/],
+    ]);
+  });
+
+  it('reports evidence for a node the scenario never reaches, and a scenario that loops', () => {
+    const tree = fixtureTree();
+    tree.edit(QUIZ, (t) =>
+      t
+        .replace(
+          '        feedback: "More threads make more crossings."\n',
+          '        next: first\n        feedback: "More threads make more crossings."\n',
+        )
+        .replace(
+          SCENARIOS,
+          [
+            'scenarios:',
+            '  - { id: writes, title: "Writes" }',
+            '  - { id: reads, title: "Reads", answers: { second: 2 } }',
+            '  - { id: threads, title: "Threads", answers: { second: 1 } }',
+            '',
+          ].join('\n'),
+        ),
+    );
+    const text = describeProblems(tree.problems());
+    expect(text).toMatch(/scenario "threads" never reaches a leaf: it loops back to node "first"/);
+    expect(text).toMatch(/cycle first → second → first/);
   });
 });
 

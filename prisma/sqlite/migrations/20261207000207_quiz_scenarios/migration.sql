@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "QuizAttempt" ADD COLUMN "scenarioId" TEXT;
