@@ -2,13 +2,14 @@
 
 import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
-import type { AnswerResult, AttemptView } from '@/lib/quiz';
+import type { AnswerResult, AttemptView, TreeProgress } from '@/lib/quiz';
+import { ProgressBar } from './ProgressBar';
 
 /**
  * Walks a decision-tree quiz. Keyboard: 1–5 choose, Enter continues. Every choice is saved as it
  * is made, so a reload resumes the walk where it was.
  */
-export function QuizPlayer({ quizId, initial }: { quizId: string; initial: AttemptView | null }) {
+export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; initial: AttemptView | null; initialTree: TreeProgress }) {
   const [attempt, setAttempt] = useState<AttemptView | null>(initial);
   // After a right answer the node stays on screen with its feedback until the learner continues.
   const [solved, setSolved] = useState<{
@@ -86,13 +87,108 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
     return () => window.removeEventListener('keydown', onKey);
   }, [choose, proceed, solved]);
 
-  if (!attempt) {
+  const tree = (solved?.next ?? attempt)?.tree ?? initialTree;
+  return (
+    <div className="stack quiz-player">
+      <TreeWalked tree={tree} />
+      {body()}
+    </div>
+  );
+
+  function body() {
+    if (!attempt) {
+      return (
+        <div className="card quiz-card">
+          <p>Each question shows what you would see on a real system. Pick the next step; you can try again after a wrong turn.</p>
+          <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
+            Start the quiz
+          </button>
+          {error && (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+      );
+    }
+
+    const node = solved?.node ?? attempt.node;
+    if (!node) {
+      const s = attempt.score;
+      return (
+        <div className="card quiz-card" data-testid="quiz-result">
+          <p className="muted">
+            Where this path ends · scenario {attempt.scenario.number} of {attempt.scenario.of}
+            {attempt.scenario.title ? `: ${attempt.scenario.title}` : ''}
+          </p>
+          <h2>{attempt.leaf?.title}</h2>
+          {attempt.leaf && <Rendered html={attempt.leaf.bodyHtml} className="prose" />}
+          <p className="quiz-score">
+            {s.firstTry} of {s.nodesPassed} questions right the first time.
+            {s.missedNodeIds.length > 0 &&
+              ` ${s.missedCardIds.length} cards behind the questions you missed are due in your review queue${boosted > 0 ? ` (${boosted} brought forward on this walk)` : ''}.`}
+          </p>
+          <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
+            {attempt.tree.scenariosFinished < attempt.tree.scenarios ? 'Walk another scenario' : 'Walk it again'}
+          </button>
+          {error && (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+      );
+    }
+
     return (
       <div className="card quiz-card">
-        <p>Each question shows what you would see on a real system. Pick the next step; you can try again after a wrong turn.</p>
-        <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
-          Start the quiz
-        </button>
+        <p className="muted quiz-progress">
+          <span data-testid="quiz-question">Question {attempt.depth}</span>
+          <span className="quiz-scenario">
+            {' '}
+            · scenario {attempt.scenario.number} of {attempt.scenario.of}
+          </span>
+        </p>
+        <Rendered html={node.promptHtml} className="prose quiz-prompt" />
+        {node.evidence && (
+          <figure className="quiz-evidence-figure">
+            <figcaption className="sr-only">What you see on the system</figcaption>
+            <pre className="quiz-evidence">{node.evidence}</pre>
+          </figure>
+        )}
+        <ol className="quiz-choices">
+          {node.choices.map((c) => {
+            const wrong = node.tried.find((t) => t.index === c.index);
+            const right = solved?.choiceIndex === c.index;
+            return (
+              <li key={c.index}>
+                <button
+                  type="button"
+                  className={`quiz-choice${wrong ? ' wrong' : ''}${right ? ' right' : ''}`}
+                  onClick={() => void choose(c.index)}
+                  disabled={busy || Boolean(wrong) || Boolean(solved)}
+                  aria-describedby={wrong ? `fb-${node.id}-${c.index}` : undefined}
+                >
+                  <kbd>{c.index + 1}</kbd> <span>{c.label}</span>
+                  {wrong && <span className="sr-only"> (wrong)</span>}
+                  {right && <span className="sr-only"> (right)</span>}
+                </button>
+                {wrong && <Rendered html={wrong.feedbackHtml} id={`fb-${node.id}-${c.index}`} className="quiz-feedback wrong" />}
+              </li>
+            );
+          })}
+        </ol>
+        <div role="status" aria-live="polite">
+          {solved && (
+            <div className="quiz-feedback right">
+              <strong>Right.</strong>
+              <Rendered html={solved.feedbackHtml} />
+              <button type="button" className="btn btn-primary" onClick={proceed}>
+                Continue <kbd>Enter</kbd>
+              </button>
+            </div>
+          )}
+        </div>
         {error && (
           <p className="form-error" role="alert">
             {error}
@@ -101,75 +197,19 @@ export function QuizPlayer({ quizId, initial }: { quizId: string; initial: Attem
       </div>
     );
   }
+}
 
-  const node = solved?.node ?? attempt.node;
-  if (!node) {
-    const s = attempt.score;
-    return (
-      <div className="card quiz-card" data-testid="quiz-result">
-        <p className="muted">Where this path ends</p>
-        <h2>{attempt.leaf?.title}</h2>
-        {attempt.leaf && <Rendered html={attempt.leaf.bodyHtml} className="prose" />}
-        <p className="quiz-score">
-          {s.firstTry} of {s.nodesPassed} questions right the first time.
-          {s.missedNodeIds.length > 0 &&
-            ` ${s.missedCardIds.length} cards behind the questions you missed are due in your review queue${boosted > 0 ? ` (${boosted} brought forward on this walk)` : ''}.`}
-        </p>
-        <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
-          Walk it again
-        </button>
-      </div>
-    );
-  }
-
+/** How much of the tree the learner has walked over all their attempts: what makes a retake worth it. */
+function TreeWalked({ tree }: { tree: TreeProgress }) {
+  const walked = tree.nodesWalked + tree.leavesReached;
+  const total = tree.nodes + tree.leaves;
   return (
-    <div className="card quiz-card">
-      <p className="muted quiz-progress">Question {attempt.depth}</p>
-      <Rendered html={node.promptHtml} className="prose quiz-prompt" />
-      {node.evidence && (
-        <figure className="quiz-evidence-figure">
-          <figcaption className="sr-only">What you see on the system</figcaption>
-          <pre className="quiz-evidence">{node.evidence}</pre>
-        </figure>
-      )}
-      <ol className="quiz-choices">
-        {node.choices.map((c) => {
-          const wrong = node.tried.find((t) => t.index === c.index);
-          const right = solved?.choiceIndex === c.index;
-          return (
-            <li key={c.index}>
-              <button
-                type="button"
-                className={`quiz-choice${wrong ? ' wrong' : ''}${right ? ' right' : ''}`}
-                onClick={() => void choose(c.index)}
-                disabled={busy || Boolean(wrong) || Boolean(solved)}
-                aria-describedby={wrong ? `fb-${node.id}-${c.index}` : undefined}
-              >
-                <kbd>{c.index + 1}</kbd> <span>{c.label}</span>
-                {wrong && <span className="sr-only"> (wrong)</span>}
-                {right && <span className="sr-only"> (right)</span>}
-              </button>
-              {wrong && <Rendered html={wrong.feedbackHtml} id={`fb-${node.id}-${c.index}`} className="quiz-feedback wrong" />}
-            </li>
-          );
-        })}
-      </ol>
-      <div role="status" aria-live="polite">
-        {solved && (
-          <div className="quiz-feedback right">
-            <strong>Right.</strong>
-            <Rendered html={solved.feedbackHtml} />
-            <button type="button" className="btn btn-primary" onClick={proceed}>
-              Continue <kbd>Enter</kbd>
-            </button>
-          </div>
-        )}
-      </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+    <div className="quiz-tree" data-testid="quiz-tree">
+      <ProgressBar value={walked} max={total} label={`Tree walked: ${walked} of ${total} questions and endings`} />
+      <p className="muted quiz-tree-text">
+        {tree.nodesWalked} of {tree.nodes} questions passed · {tree.leavesReached} of {tree.leaves} endings reached ·{' '}
+        {tree.scenariosFinished} of {tree.scenarios} scenarios finished
+      </p>
     </div>
   );
 }

@@ -63,6 +63,7 @@ export interface QuizListItem {
   part: string;
   nodes: number;
   last: { finished: boolean; firstTry: number; nodesPassed: number; at: Date } | null;
+  tree: TreeProgress;
 }
 
 /** Every quiz, grouped by the course's part order, with the learner's latest attempt. */
@@ -74,7 +75,11 @@ export async function listQuizzes(userId: string): Promise<{ partTitle: string; 
     include: { steps: { orderBy: { answeredAt: 'asc' } } },
   });
   const latest = new Map<string, (typeof attempts)[number]>();
-  for (const a of attempts) if (!latest.has(a.quizId)) latest.set(a.quizId, a);
+  const byQuiz = new Map<string, (typeof attempts)[number][]>();
+  for (const a of attempts) {
+    if (!latest.has(a.quizId)) latest.set(a.quizId, a);
+    byQuiz.set(a.quizId, [...(byQuiz.get(a.quizId) ?? []), a]);
+  }
   return course.parts
     .map((p) => ({
       partTitle: p.title,
@@ -93,6 +98,7 @@ export async function listQuizzes(userId: string): Promise<{ partTitle: string; 
               a && score
                 ? { finished: a.finishedAt !== null, firstTry: score.firstTry, nodesPassed: score.nodesPassed, at: a.startedAt }
                 : null,
+            tree: walkedSoFar(q, byQuiz.get(q.id) ?? []),
           };
         }),
     }))
@@ -122,15 +128,31 @@ function nodeView(quiz: CourseQuiz, scenario: QuizScenario | undefined, nodeId: 
 export async function treeProgress(userId: string, quiz: CourseQuiz): Promise<TreeProgress> {
   const attempts = await getDb().quizAttempt.findMany({
     where: { userId, quizId: quiz.id },
-    select: { scenarioId: true, leafId: true, finishedAt: true, steps: { where: { correct: true }, select: { nodeId: true } } },
+    select: {
+      scenarioId: true,
+      leafId: true,
+      finishedAt: true,
+      steps: { where: { correct: true }, select: { nodeId: true, correct: true } },
+    },
   });
+  return walkedSoFar(quiz, attempts);
+}
+
+interface AttemptRecord {
+  scenarioId: string | null;
+  leafId: string | null;
+  finishedAt: Date | null;
+  steps: { nodeId: string; correct: boolean }[];
+}
+
+function walkedSoFar(quiz: CourseQuiz, attempts: readonly AttemptRecord[]): TreeProgress {
   const nodeIds = new Set(quiz.nodes.map((n) => n.id));
   const leafIds = new Set(quiz.leaves.map((l) => l.id));
   const walked = new Set<string>();
   const reached = new Set<string>();
   const finished = new Set<string>();
   for (const a of attempts) {
-    for (const s of a.steps) if (nodeIds.has(s.nodeId)) walked.add(s.nodeId);
+    for (const s of a.steps) if (s.correct && nodeIds.has(s.nodeId)) walked.add(s.nodeId);
     if (a.leafId && leafIds.has(a.leafId)) reached.add(a.leafId);
     const scenario = findScenario(quiz, a.scenarioId);
     if (a.finishedAt && scenario) finished.add(scenario.id);

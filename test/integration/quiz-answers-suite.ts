@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CourseQuiz, QuizNode } from '@/lib/content';
+import { type CourseQuiz, type QuizNode, rightChoiceIndex } from '@/lib/content';
 import { getCourse, syncCourse } from '@/lib/course';
 import { closeDb, getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
-import { answer, startAttempt } from '@/lib/quiz';
+import { type AttemptView, answer, findScenario, startAttempt } from '@/lib/quiz';
 import { deployMigrations, throwawayPostgres } from '../helpers/server';
 
 /**
@@ -42,13 +42,16 @@ export function quizAnswersSuite(provider: 'sqlite' | 'postgresql') {
       await closeDb();
       deployMigrations(process.env.DATABASE_URL);
       await syncCourse(getCourse(), t0);
-      for (const id of ['ada', 'bob']) await getDb().user.create({ data: { id, email: `${id}@example.test`, name: id } });
+      for (const id of ['ada', 'bob', 'cy']) await getDb().user.create({ data: { id, email: `${id}@example.test`, name: id } });
       const found = getCourse().quizzes.find((q) => q.id === 'slow-app');
       const node = found?.nodes.find((n) => n.id === found.start);
       if (!found || !node || node.choices.length < 3) throw new Error('slow-app needs a first question with 3 choices');
       quiz = found;
       first = node;
       right = node.choices.findIndex((c) => c.correct);
+      // Attempts draw alternating scenarios; the first question must be answered alike in all of them.
+      if (found.scenarios.some((sc) => rightChoiceIndex(node, sc) !== right))
+        throw new Error('slow-app scenarios differ on the first question');
       const wrongs = node.choices.map((_, i) => i).filter((i) => i !== right);
       [wrong = -1, other = -1] = wrongs;
     });
@@ -131,6 +134,44 @@ export function quizAnswersSuite(provider: 'sqlite' | 'postgresql') {
       expect((err as AppError).status).toBe(404);
       expect(await steps(attemptId)).toHaveLength(0);
       expect(await position(attemptId)).toBe(first.id);
+    });
+
+    /** Walks an attempt to its leaf with the right choice of its scenario on every node. */
+    async function walkToLeaf(userId: string, start: AttemptView, seconds: number): Promise<AttemptView> {
+      let view = start;
+      const scenario = quiz.scenarios[view.scenario.number - 1];
+      while (view.node) {
+        const node = quiz.nodes.find((n) => n.id === view.node?.id);
+        if (!node) throw new Error(`no node ${view.node.id}`);
+        view = (await answer(userId, view.attemptId, node.id, rightChoiceIndex(node, scenario), at(seconds))).attempt;
+      }
+      return view;
+    }
+
+    it('draws the scenario the learner has met least, and counts how much of the tree they walked', async () => {
+      expect(quiz.scenarios.length).toBe(2);
+      const [first, second] = quiz.scenarios;
+      const one = await startAttempt('cy', quiz.id, at(50));
+      expect(one.scenario).toEqual({ number: 1, of: 2, title: null });
+      expect(one.tree).toMatchObject({ nodesWalked: 0, leavesReached: 0, scenariosFinished: 0, scenarios: 2 });
+      const endOne = await walkToLeaf('cy', one, 51);
+      expect(endOne.scenario.title).toBe(first?.title);
+      expect(endOne.tree).toMatchObject({ leavesReached: 1, scenariosFinished: 1 });
+
+      const two = await startAttempt('cy', quiz.id, at(60));
+      expect(two.scenario.number).toBe(2);
+      const endTwo = await walkToLeaf('cy', two, 61);
+      expect(endTwo.leaf?.title).not.toBe(endOne.leaf?.title);
+      expect(endTwo.scenario.title).toBe(second?.title);
+      expect(endTwo.tree).toMatchObject({ leavesReached: 2, scenariosFinished: 2, leaves: quiz.leaves.length });
+      expect(endTwo.tree.nodesWalked).toBeGreaterThan(endOne.tree.nodesWalked);
+
+      // Both seen once: the tie goes to the first; an unfinished walk counts as seen.
+      expect((await startAttempt('cy', quiz.id, at(70))).scenario.number).toBe(1);
+      expect((await startAttempt('cy', quiz.id, at(71))).scenario.number).toBe(2);
+      // Another learner starts from the first scenario, whatever cy has seen.
+      expect((await startAttempt('bob', quiz.id, at(72))).scenario.number).toBe(1);
+      expect(findScenario(quiz, null)).toBe(first);
     });
   });
 }

@@ -31,6 +31,7 @@ export default async function QuizzesPage() {
                         ? `last walk: ${q.last.firstTry}/${q.last.nodesPassed} right first time`
                         : 'in progress'
                       : `${q.nodes} questions`}
+                    {q.last && ` · tree ${q.tree.nodesWalked + q.tree.leavesReached}/${q.tree.nodes + q.tree.leaves} walked`}
                   </span>
                 </Link>
                 <p className="muted lesson-summary">{q.summary}</p>

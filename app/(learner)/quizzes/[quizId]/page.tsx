@@ -5,7 +5,7 @@ import { QuizPlayer } from '@/app/components/QuizPlayer';
 import { requireViewerForPage } from '@/lib/auth';
 import { idSchema } from '@/lib/content';
 import { getCourse } from '@/lib/course';
-import { findOpenAttempt } from '@/lib/quiz';
+import { findOpenAttempt, treeProgress } from '@/lib/quiz';
 
 type Params = { params: Promise<{ quizId: string }> };
 
@@ -19,7 +19,7 @@ export default async function QuizPage({ params }: Params) {
   const id = idSchema.safeParse((await params).quizId);
   const quiz = id.success ? getCourse().quizzes.find((q) => q.id === id.data) : undefined;
   if (!quiz) notFound();
-  const open = await findOpenAttempt(viewer.id, quiz.id);
+  const [open, tree] = await Promise.all([findOpenAttempt(viewer.id, quiz.id), treeProgress(viewer.id, quiz)]);
   return (
     <div className="stack quiz-page">
       <div>
@@ -29,7 +29,7 @@ export default async function QuizPage({ params }: Params) {
         <h1>{quiz.title}</h1>
         <p className="page-lead">{quiz.summary}</p>
       </div>
-      <QuizPlayer quizId={quiz.id} initial={open} />
+      <QuizPlayer quizId={quiz.id} initial={open} initialTree={tree} />
     </div>
   );
 }
