@@ -1,5 +1,6 @@
+import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CourseQuiz, loadCourse } from '@/lib/content';
+import { type CourseQuiz, loadCourse, rightChoiceIndex } from '@/lib/content';
 import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
 
@@ -12,28 +13,35 @@ describe('browser: walk a decision-tree quiz', () => {
     quiz = found;
   });
 
-  it('explains a wrong turn, resumes after a reload, ends at the tool, and sends missed cards to review', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  async function signedIn(context: BrowserContext, who: string): Promise<Page> {
     const signUp = await context.request.post(`${app.server.url}/api/auth/sign-up`, {
-      data: newAccount('quiz'),
+      data: newAccount(who),
       headers: { origin: app.server.url },
     });
     expect(signUp.status()).toBe(201);
-    const page = await context.newPage();
-    await page.goto(`${app.server.url}/quizzes`);
-    await page.getByRole('link', { name: quiz.title }).click();
-    await page.getByRole('button', { name: 'Start the quiz' }).click();
+    return context.newPage();
+  }
 
+  const question = (page: Page) => page.getByTestId('quiz-question').textContent();
+  const treeLine = (page: Page) => page.locator('.quiz-tree-text').textContent();
+
+  /** Walks scenario `number` (1-based) to its leaf with right answers, by mouse or keyboard. Returns the depth. */
+  async function walk(page: Page, number: number, opts: { wrongFirst?: boolean; keyboard?: boolean } = {}): Promise<number> {
+    const scenario = quiz.scenarios[number - 1];
+    if (!scenario) throw new Error(`slow-app has no scenario ${number}`);
     let nodeId: string | undefined = quiz.start;
     let depth = 0;
     while (nodeId) {
       const node = quiz.nodes.find((n) => n.id === nodeId);
       if (!node) throw new Error(`no node ${nodeId}`);
       depth += 1;
-      await expect.poll(() => page.locator('.quiz-progress').textContent()).toBe(`Question ${depth}`);
-      const right = node.choices.findIndex((c) => c.correct);
-      const wrong = node.choices.findIndex((c) => !c.correct);
-      if (depth === 1) {
+      await expect.poll(() => question(page)).toBe(`Question ${depth}`);
+      await expect.poll(() => page.locator('.quiz-progress').textContent()).toContain(`scenario ${number} of ${quiz.scenarios.length}`);
+      const evidence = scenario.evidence[node.id] ?? node.evidence;
+      if (evidence) await expect.poll(() => page.locator('.quiz-evidence').textContent()).toBe(evidence);
+      const right = rightChoiceIndex(node, scenario);
+      const wrong = node.choices.findIndex((_, i) => i !== right);
+      if (depth === 1 && opts.wrongFirst) {
         // A wrong choice by keyboard: its feedback appears and the choice is disabled.
         await page.keyboard.press(String(wrong + 1));
         await expect.poll(() => page.locator('.quiz-feedback.wrong').count()).toBe(1);
@@ -41,10 +49,11 @@ describe('browser: walk a decision-tree quiz', () => {
         await page.screenshot({ path: screenshotPath('quiz-wrong-turn') });
         // The walk is saved: a reload shows the same question with the wrong turn still marked.
         await page.reload();
-        await expect.poll(() => page.locator('.quiz-progress').textContent()).toBe('Question 1');
+        await expect.poll(() => question(page)).toBe('Question 1');
         await expect.poll(() => page.locator('.quiz-choice').nth(wrong).isDisabled()).toBe(true);
       }
-      await page.locator('.quiz-choice').nth(right).click();
+      if (opts.keyboard) await page.keyboard.press(String(right + 1));
+      else await page.locator('.quiz-choice').nth(right).click();
       await page.getByText('Right.').waitFor();
       await page.keyboard.press('Enter');
       const choice = node.choices[right];
@@ -54,9 +63,29 @@ describe('browser: walk a decision-tree quiz', () => {
         await page.getByRole('heading', { name: leaf?.title ?? '' }).waitFor();
       }
     }
+    return depth;
+  }
+
+  it('explains a wrong turn, resumes after a reload, ends at the tool, sends missed cards to review, then draws the other scenario', async () => {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signedIn(context, 'quiz');
+    await page.goto(`${app.server.url}/quizzes`);
+    await page.getByRole('link', { name: quiz.title }).click();
+    const total = quiz.nodes.length + quiz.leaves.length;
+    await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('0');
+    await expect.poll(() => treeLine(page)).toBe(
+      `0 of ${quiz.nodes.length} questions passed · 0 of ${quiz.leaves.length} endings reached · 0 of ${quiz.scenarios.length} scenarios finished`,
+    );
+    await page.getByRole('button', { name: 'Start the quiz' }).click();
+
+    const depth = await walk(page, 1, { wrongFirst: true });
     const result = page.getByTestId('quiz-result');
     await expect.poll(() => result.textContent()).toContain(`${depth - 1} of ${depth} questions right the first time`);
     await expect.poll(() => result.textContent()).toMatch(/\d+ cards behind the questions you missed are due in your review queue/);
+    // The scenario is named only now that the walk is over, and the tree shows what was walked.
+    await expect.poll(() => result.textContent()).toContain(`scenario 1 of 2: ${quiz.scenarios[0]?.title}`);
+    await expect.poll(() => treeLine(page)).toBe(`${depth} of ${quiz.nodes.length} questions passed · 1 of ${quiz.leaves.length} endings reached · 1 of 2 scenarios finished`);
+    await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe(String(depth + 1));
     await page.screenshot({ path: screenshotPath('quiz-result') });
 
     const firstNode = quiz.nodes.find((n) => n.id === quiz.start);
@@ -64,6 +93,49 @@ describe('browser: walk a decision-tree quiz', () => {
     await expect.poll(async () => Number(await page.getByTestId('queue-due').textContent())).toBe(new Set(firstNode?.cards).size);
     await page.goto(`${app.server.url}/today`);
     await expect.poll(() => page.getByTestId('quizzes-finished').textContent()).toMatch(/^1\s*\/\s*\d+$/);
+
+    // Retaking draws the scenario not yet seen: different evidence, a different branch, a different ending.
+    await page.goto(`${app.server.url}/quizzes/${quiz.id}`);
+    await page.getByRole('button', { name: 'Walk another scenario' }).click();
+    const depth2 = await walk(page, 2, { keyboard: true });
+    await expect.poll(() => result.textContent()).toContain(`scenario 2 of 2: ${quiz.scenarios[1]?.title}`);
+    await expect.poll(() => treeLine(page)).toMatch(new RegExp(`· 2 of ${quiz.leaves.length} endings reached · 2 of 2 scenarios finished$`));
+    expect(depth2).toBeGreaterThan(1);
+    await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe(String(total));
+    await expect.poll(() => page.getByRole('button', { name: 'Walk it again' }).count()).toBe(1);
+    await page.screenshot({ path: screenshotPath('quiz-second-scenario') });
+    await page.goto(`${app.server.url}/quizzes`);
+    await expect.poll(() => page.getByRole('link', { name: quiz.title }).textContent()).toContain(`tree ${total}/${total} walked`);
+    await context.close();
+  });
+
+  it('resyncs a second tab whose question was already answered (409), on a phone in dark mode', async () => {
+    const context = await app.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true });
+    const a = await signedIn(context, 'quiz-tabs');
+    await a.goto(`${app.server.url}/quizzes/${quiz.id}`);
+    await a.getByRole('button', { name: 'Start the quiz' }).click();
+    await expect.poll(() => question(a)).toBe('Question 1');
+    const b = await context.newPage();
+    await b.goto(`${app.server.url}/quizzes/${quiz.id}`);
+    await expect.poll(() => question(b)).toBe('Question 1');
+
+    const first = quiz.nodes.find((n) => n.id === quiz.start);
+    if (!first) throw new Error('no start node');
+    const right = rightChoiceIndex(first, quiz.scenarios[0]);
+    const wrong = first.choices.findIndex((_, i) => i !== right);
+    await a.locator('.quiz-choice').nth(right).click();
+    await a.getByText('Right.').waitFor();
+
+    // Tab B still shows question 1; answering it is stale: B moves to where the walk stands instead.
+    await b.locator('.quiz-choice').nth(wrong).click();
+    await expect.poll(() => b.getByRole('alert').textContent()).toContain('already moved on');
+    await expect.poll(() => question(b)).toBe('Question 2');
+    expect(await b.locator('.quiz-feedback.wrong').count()).toBe(0);
+    await b.screenshot({ path: screenshotPath('quiz-resynced-390-dark'), fullPage: true });
+    // Nothing was recorded for the stale click: B can go on from question 2 and a reload agrees.
+    await b.reload();
+    await expect.poll(() => question(b)).toBe('Question 2');
+    expect(await b.locator('.quiz-feedback.wrong').count()).toBe(0);
     await context.close();
   });
 });
