@@ -101,7 +101,7 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
         <div className="card quiz-card">
           <p>Each question shows what you would see on a real system. Pick the next step; you can try again after a wrong turn.</p>
           <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
-            Start the quiz
+            {startLabel(tree)}
           </button>
           {error && (
             <p className="form-error" role="alert">
@@ -129,7 +129,7 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
               ` ${s.missedCardIds.length} cards behind the questions you missed are due in your review queue${boosted > 0 ? ` (${boosted} brought forward on this walk)` : ''}.`}
           </p>
           <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
-            {attempt.tree.scenariosFinished < attempt.tree.scenarios ? 'Walk another scenario' : 'Walk it again'}
+            {startLabel(attempt.tree)}
           </button>
           {error && (
             <p className="form-error" role="alert">
@@ -197,6 +197,12 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
       </div>
     );
   }
+}
+
+/** What starting a walk means for this learner: a first walk, a scenario not yet finished, or a retake. */
+function startLabel(tree: TreeProgress): string {
+  if (tree.scenariosFinished === 0) return 'Start the quiz';
+  return tree.scenariosFinished < tree.scenarios ? 'Walk another scenario' : 'Walk it again';
 }
 
 /** How much of the tree the learner has walked over all their attempts: what makes a retake worth it. */

@@ -73,9 +73,11 @@ describe('browser: walk a decision-tree quiz', () => {
     await page.getByRole('link', { name: quiz.title }).click();
     const total = quiz.nodes.length + quiz.leaves.length;
     await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('0');
-    await expect.poll(() => treeLine(page)).toBe(
-      `0 of ${quiz.nodes.length} questions passed · 0 of ${quiz.leaves.length} endings reached · 0 of ${quiz.scenarios.length} scenarios finished`,
-    );
+    await expect
+      .poll(() => treeLine(page))
+      .toBe(
+        `0 of ${quiz.nodes.length} questions passed · 0 of ${quiz.leaves.length} endings reached · 0 of ${quiz.scenarios.length} scenarios finished`,
+      );
     await page.getByRole('button', { name: 'Start the quiz' }).click();
 
     const depth = await walk(page, 1, { wrongFirst: true });
@@ -84,7 +86,9 @@ describe('browser: walk a decision-tree quiz', () => {
     await expect.poll(() => result.textContent()).toMatch(/\d+ cards behind the questions you missed are due in your review queue/);
     // The scenario is named only now that the walk is over, and the tree shows what was walked.
     await expect.poll(() => result.textContent()).toContain(`scenario 1 of 2: ${quiz.scenarios[0]?.title}`);
-    await expect.poll(() => treeLine(page)).toBe(`${depth} of ${quiz.nodes.length} questions passed · 1 of ${quiz.leaves.length} endings reached · 1 of 2 scenarios finished`);
+    await expect
+      .poll(() => treeLine(page))
+      .toBe(`${depth} of ${quiz.nodes.length} questions passed · 1 of ${quiz.leaves.length} endings reached · 1 of 2 scenarios finished`);
     await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe(String(depth + 1));
     await page.screenshot({ path: screenshotPath('quiz-result') });
 
@@ -99,7 +103,9 @@ describe('browser: walk a decision-tree quiz', () => {
     await page.getByRole('button', { name: 'Walk another scenario' }).click();
     const depth2 = await walk(page, 2, { keyboard: true });
     await expect.poll(() => result.textContent()).toContain(`scenario 2 of 2: ${quiz.scenarios[1]?.title}`);
-    await expect.poll(() => treeLine(page)).toMatch(new RegExp(`· 2 of ${quiz.leaves.length} endings reached · 2 of 2 scenarios finished$`));
+    await expect
+      .poll(() => treeLine(page))
+      .toMatch(new RegExp(`· 2 of ${quiz.leaves.length} endings reached · 2 of 2 scenarios finished$`));
     expect(depth2).toBeGreaterThan(1);
     await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe(String(total));
     await expect.poll(() => page.getByRole('button', { name: 'Walk it again' }).count()).toBe(1);
@@ -128,7 +134,7 @@ describe('browser: walk a decision-tree quiz', () => {
 
     // Tab B still shows question 1; answering it is stale: B moves to where the walk stands instead.
     await b.locator('.quiz-choice').nth(wrong).click();
-    await expect.poll(() => b.getByRole('alert').textContent()).toContain('already moved on');
+    await expect.poll(() => b.locator('.form-error').textContent()).toContain('already moved on');
     await expect.poll(() => question(b)).toBe('Question 2');
     expect(await b.locator('.quiz-feedback.wrong').count()).toBe(0);
     await b.screenshot({ path: screenshotPath('quiz-resynced-390-dark'), fullPage: true });
