@@ -137,6 +137,8 @@ describe('browser: walk a decision-tree quiz', () => {
     await expect.poll(() => b.locator('.form-error').textContent()).toContain('already moved on');
     await expect.poll(() => question(b)).toBe('Question 2');
     expect(await b.locator('.quiz-feedback.wrong').count()).toBe(0);
+    // Long evidence lines scroll inside their box; the page itself never scrolls sideways on a phone.
+    expect(await b.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await b.screenshot({ path: screenshotPath('quiz-resynced-390-dark'), fullPage: true });
     // Nothing was recorded for the stale click: B can go on from question 2 and a reload agrees.
     await b.reload();
