@@ -7,8 +7,10 @@ import {
   becomesLeech,
   buildDailyQueue,
   type CardMemory,
+  type CardMemoryJson,
   CardStateCode,
   isValidTimeZone,
+  memoryToJson,
   type QueueCandidate,
   type ReviewDay,
   type ReviewRating,
@@ -180,30 +182,6 @@ export async function learnerDay(userId: string, now: Date): Promise<ReviewDay> 
 }
 
 // ── The daily queue ─────────────────────────────────────────────────────────────────────────
-
-/** Card memory as the wire and IndexedDB carry it: dates as ISO strings. */
-export interface CardMemoryJson {
-  due: string;
-  stability: number;
-  difficulty: number;
-  elapsedDays: number;
-  scheduledDays: number;
-  learningSteps: number;
-  reps: number;
-  lapses: number;
-  state: number;
-  lastReview: string | null;
-}
-
-/** CardMemory → JSON-safe form (exact: ISO strings keep milliseconds, floats round-trip). */
-export function memoryToJson(m: CardMemory): CardMemoryJson {
-  return { ...m, due: m.due.toISOString(), lastReview: m.lastReview?.toISOString() ?? null };
-}
-
-/** JSON form → CardMemory. */
-export function memoryFromJson(m: CardMemoryJson): CardMemory {
-  return { ...m, due: new Date(m.due), lastReview: m.lastReview === null ? null : new Date(m.lastReview) };
-}
 
 function memoryOf(row: CardState): CardMemory {
   return {
@@ -401,14 +379,19 @@ function isUniqueViolation(err: unknown): boolean {
  */
 export async function recordReview(userId: string, input: ReviewInput, now: Date): Promise<ReviewResult> {
   if (input.reviewedAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-    throw new AppError('invalid_input', 'The review time is in the future.', { fields: [{ path: 'reviewedAt', message: 'is in the future' }] });
+    throw new AppError('invalid_input', 'The review time is in the future.', {
+      fields: [{ path: 'reviewedAt', message: 'is in the future' }],
+    });
   }
   // A review a little ahead of our clock (skew) counts as now: FSRS never sees time run backwards.
   const at = input.reviewedAt.getTime() > now.getTime() ? now : input.reviewedAt;
   const db = getDb();
   try {
     return await db.$transaction(async (tx) => {
-      const existing = await tx.reviewLog.findUnique({ where: { clientReviewId: input.clientReviewId }, select: { userId: true, cardId: true } });
+      const existing = await tx.reviewLog.findUnique({
+        where: { clientReviewId: input.clientReviewId },
+        select: { userId: true, cardId: true },
+      });
       if (existing) return duplicateOutcome(tx, userId, input, existing);
       const row = await tx.cardState.findUnique({
         where: { userId_cardId: { userId, cardId: input.cardId } },
@@ -453,16 +436,26 @@ export async function recordReview(userId: string, input: ReviewInput, now: Date
   } catch (err) {
     // Two copies of one rating raced (PostgreSQL): the loser sees the winner's row.
     if (isUniqueViolation(err)) {
-      const existing = await db.reviewLog.findUnique({ where: { clientReviewId: input.clientReviewId }, select: { userId: true, cardId: true } });
+      const existing = await db.reviewLog.findUnique({
+        where: { clientReviewId: input.clientReviewId },
+        select: { userId: true, cardId: true },
+      });
       if (existing) return duplicateOutcome(db, userId, input, existing);
     }
     throw err;
   }
 }
 
-async function duplicateOutcome(db: Tx, userId: string, input: ReviewInput, existing: { userId: string; cardId: string }): Promise<ReviewResult> {
+async function duplicateOutcome(
+  db: Tx,
+  userId: string,
+  input: ReviewInput,
+  existing: { userId: string; cardId: string },
+): Promise<ReviewResult> {
   if (existing.userId !== userId || existing.cardId !== input.cardId) {
-    throw new AppError('conflict', 'This review id was already used for another card.', { fields: [{ path: 'clientReviewId', message: 'already used' }] });
+    throw new AppError('conflict', 'This review id was already used for another card.', {
+      fields: [{ path: 'clientReviewId', message: 'already used' }],
+    });
   }
   const row = await db.cardState.findUniqueOrThrow({ where: { userId_cardId: { userId, cardId: input.cardId } } });
   return resultOf(row, input.clientReviewId, false);
@@ -504,18 +497,158 @@ export async function undoReview(userId: string, clientReviewId: string): Promis
 }
 
 /** Suspends a card (it leaves every queue, keeping its history) or brings it back. 404 if not the learner's. */
-export async function setCardSuspended(userId: string, cardId: string, suspended: boolean, now: Date): Promise<{ cardId: string; suspended: boolean }> {
+export async function setCardSuspended(
+  userId: string,
+  cardId: string,
+  suspended: boolean,
+  now: Date,
+): Promise<{ cardId: string; suspended: boolean }> {
   const r = await getDb().cardState.updateMany({ where: { userId, cardId }, data: { suspendedAt: suspended ? now : null } });
   if (r.count === 0) throw new AppError('not_found', `Card "${cardId}" is not in your review queue.`);
   return { cardId, suspended };
 }
 
 /** The learner's suspended cards and leeches (for the Review page's "set aside" list). */
-export async function listSetAsideCards(userId: string): Promise<{ cardId: string; lessonId: string; anchor: string; suspended: boolean; leech: boolean; lapses: number }[]> {
+export async function listSetAsideCards(
+  userId: string,
+): Promise<{ cardId: string; lessonId: string; anchor: string; suspended: boolean; leech: boolean; lapses: number }[]> {
   const rows = await getDb().cardState.findMany({
     where: { userId, card: { retiredAt: null }, OR: [{ suspendedAt: { not: null } }, { leech: true }] },
     include: { card: { select: { lessonId: true, anchor: true } } },
     orderBy: { cardId: 'asc' },
   });
-  return rows.map((r) => ({ cardId: r.cardId, lessonId: r.card.lessonId, anchor: r.card.anchor, suspended: r.suspendedAt !== null, leech: r.leech, lapses: r.lapses }));
+  return rows.map((r) => ({
+    cardId: r.cardId,
+    lessonId: r.card.lessonId,
+    anchor: r.card.anchor,
+    suspended: r.suspendedAt !== null,
+    leech: r.leech,
+    lapses: r.lapses,
+  }));
+}
+
+// ── Stats ───────────────────────────────────────────────────────────────────────────────────
+
+export interface DayCount {
+  date: string;
+  count: number;
+}
+
+export interface ReviewStats {
+  today: string;
+  timezone: string;
+  /** Reviews per review day, the last 26 weeks (oldest first, every day present). */
+  calendar: DayCount[];
+  /** Cards due per day for the next 30 days; overdue cards count on day one. */
+  forecast: DayCount[];
+  /** True retention (share of reviews of mature-state cards not rated Again), last 30 days. */
+  retention: {
+    desired: number;
+    overall: { reviews: number; recalled: number };
+    byPart: { partId: string; reviews: number; recalled: number }[];
+  };
+  states: { new: number; learning: number; review: number; relearning: number; suspended: number; leeches: number };
+  /** Reviews and minutes spent per day, the last 30 days. */
+  daily: { date: string; reviews: number; minutes: number }[];
+  /** Consecutive review days ending today (or yesterday, if today has none yet). */
+  streak: number;
+  totalReviews: number;
+}
+
+function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Everything the Stats page draws, in the learner's days (zone + day boundary). */
+export async function getReviewStats(userId: string, now: Date): Promise<ReviewStats> {
+  const db = getDb();
+  const settings = await getReviewSettings(userId);
+  const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
+  const dateOf = (d: Date) => reviewDayAt(d, settings.timezone, settings.dayStartHour).date;
+  const since = new Date(day.start.getTime() - 190 * 86_400_000);
+  const [logs, cards, totalReviews, allDates] = await Promise.all([
+    db.reviewLog.findMany({
+      where: { userId, reviewedAt: { gte: since } },
+      select: { reviewedAt: true, rating: true, state: true, durationMs: true, card: { select: { partId: true } } },
+    }),
+    db.cardState.findMany({
+      where: { userId, card: { retiredAt: null } },
+      select: { state: true, due: true, suspendedAt: true, leech: true },
+    }),
+    db.reviewLog.count({ where: { userId } }),
+    db.reviewLog.findMany({ where: { userId }, select: { reviewedAt: true }, orderBy: { reviewedAt: 'desc' }, take: 5000 }),
+  ]);
+  const perDay = new Map<string, { reviews: number; ms: number }>();
+  const since30 = addDays(day.date, -29);
+  let reviews = 0;
+  let recalled = 0;
+  const parts = new Map<string, { reviews: number; recalled: number }>();
+  for (const l of logs) {
+    const date = dateOf(l.reviewedAt);
+    const e = perDay.get(date) ?? { reviews: 0, ms: 0 };
+    e.reviews += 1;
+    e.ms += l.durationMs ?? 0;
+    perDay.set(date, e);
+    if (date >= since30 && l.state === CardStateCode.review) {
+      reviews += 1;
+      const ok = l.rating > 1 ? 1 : 0;
+      recalled += ok;
+      const p = parts.get(l.card.partId) ?? { reviews: 0, recalled: 0 };
+      p.reviews += 1;
+      p.recalled += ok;
+      parts.set(l.card.partId, p);
+    }
+  }
+  const calendar: DayCount[] = [];
+  for (let i = 26 * 7 - 1; i >= 0; i -= 1) {
+    const date = addDays(day.date, -i);
+    calendar.push({ date, count: perDay.get(date)?.reviews ?? 0 });
+  }
+  const daily = calendar
+    .slice(-30)
+    .map((d) => ({ date: d.date, reviews: d.count, minutes: Math.round((perDay.get(d.date)?.ms ?? 0) / 6000) / 10 }));
+  const forecastMap = new Map<string, number>();
+  const states = { new: 0, learning: 0, review: 0, relearning: 0, suspended: 0, leeches: 0 };
+  for (const c of cards) {
+    if (c.leech) states.leeches += 1;
+    if (c.suspendedAt !== null) {
+      states.suspended += 1;
+      continue;
+    }
+    if (c.state === CardStateCode.new) states.new += 1;
+    else if (c.state === CardStateCode.learning) states.learning += 1;
+    else if (c.state === CardStateCode.review) states.review += 1;
+    else states.relearning += 1;
+    if (c.state === CardStateCode.new) continue;
+    const date = c.due < day.start ? day.date : dateOf(c.due);
+    forecastMap.set(date, (forecastMap.get(date) ?? 0) + 1);
+  }
+  const forecast = Array.from({ length: 30 }, (_, i) => {
+    const date = addDays(day.date, i);
+    return { date, count: forecastMap.get(date) ?? 0 };
+  });
+  const reviewDates = new Set(allDates.map((d) => dateOf(d.reviewedAt)));
+  let streak = 0;
+  let cursor = reviewDates.has(day.date) ? day.date : addDays(day.date, -1);
+  while (reviewDates.has(cursor)) {
+    streak += 1;
+    cursor = addDays(cursor, -1);
+  }
+  return {
+    today: day.date,
+    timezone: settings.timezone,
+    calendar,
+    forecast,
+    retention: {
+      desired: settings.desiredRetention,
+      overall: { reviews, recalled },
+      byPart: [...parts].map(([partId, v]) => ({ partId, ...v })).sort((a, b) => (a.partId < b.partId ? -1 : 1)),
+    },
+    states,
+    daily,
+    streak,
+    totalReviews,
+  };
 }

@@ -1,11 +1,11 @@
 import {
-  type Card as FsrsCard,
   type FSRS,
+  type Card as FsrsCard,
+  type ReviewLog as FsrsReviewLog,
   fsrs,
   GenSeedStrategyWithCardId,
-  generatorParameters,
   type Grade,
-  type ReviewLog as FsrsReviewLog,
+  generatorParameters,
   StrategyMode,
 } from 'ts-fsrs';
 
@@ -114,6 +114,30 @@ function fromFsrs(c: FsrsCard): CardMemory {
   };
 }
 
+/** Card memory as the wire and IndexedDB carry it: dates as ISO strings. */
+export interface CardMemoryJson {
+  due: string;
+  stability: number;
+  difficulty: number;
+  elapsedDays: number;
+  scheduledDays: number;
+  learningSteps: number;
+  reps: number;
+  lapses: number;
+  state: number;
+  lastReview: string | null;
+}
+
+/** CardMemory → JSON-safe form (exact: ISO strings keep milliseconds, floats round-trip). */
+export function memoryToJson(m: CardMemory): CardMemoryJson {
+  return { ...m, due: m.due.toISOString(), lastReview: m.lastReview?.toISOString() ?? null };
+}
+
+/** JSON form → CardMemory. */
+export function memoryFromJson(m: CardMemoryJson): CardMemory {
+  return { ...m, due: new Date(m.due), lastReview: m.lastReview === null ? null : new Date(m.lastReview) };
+}
+
 /** A new card as ts-fsrs creates it: state new, due `now`. */
 export function newCardMemory(now: Date): CardMemory {
   return {
@@ -179,7 +203,12 @@ function capInterval(m: CardMemory, at: Date, settings: SchedulerSettings): Card
 }
 
 /** All four outcomes at once, for the rating buttons' labels ("10 min", "3 d"). */
-export function previewRatings(memory: CardMemory, cardId: string, at: Date, settings: SchedulerSettings): Record<ReviewRating, CardMemory> {
+export function previewRatings(
+  memory: CardMemory,
+  cardId: string,
+  at: Date,
+  settings: SchedulerSettings,
+): Record<ReviewRating, CardMemory> {
   const preview = schedulerFor(settings).repeat(toFsrs(memory, cardId), at);
   return {
     1: capInterval(fromFsrs(preview[1].card), at, settings),
@@ -340,7 +369,9 @@ export function buildDailyQueue(cards: readonly QueueCandidate[], limits: QueueL
   const active = cards.filter((c) => !c.suspended);
   const endMs = limits.day.end.getTime();
   const learning = active
-    .filter((c) => (c.memory.state === CardStateCode.learning || c.memory.state === CardStateCode.relearning) && c.memory.due.getTime() < endMs)
+    .filter(
+      (c) => (c.memory.state === CardStateCode.learning || c.memory.state === CardStateCode.relearning) && c.memory.due.getTime() < endMs,
+    )
     .sort((a, b) => a.memory.due.getTime() - b.memory.due.getTime() || cmp(a.cardId, b.cardId));
   const seen = new Set(limits.sectionsSeenToday);
   for (const c of learning) seen.add(c.sectionId);

@@ -1,4 +1,4 @@
-import { fsrs, GenSeedStrategyWithCardId, generatorParameters, type Grade, StrategyMode, createEmptyCard } from 'ts-fsrs';
+import { createEmptyCard, fsrs, GenSeedStrategyWithCardId, type Grade, generatorParameters, StrategyMode } from 'ts-fsrs';
 import { describe, expect, it } from 'vitest';
 import {
   becomesLeech,
@@ -11,8 +11,8 @@ import {
   type QueueCandidate,
   type ReviewRating,
   rateMemory,
-  reviewDayAt,
   replayHistory,
+  reviewDayAt,
 } from '@/lib/srs';
 
 const T0 = new Date('2026-03-02T09:00:00.000Z');
@@ -34,7 +34,14 @@ function prng(seed: number) {
 describe('scheduling matches ts-fsrs for the same history', () => {
   it('gives the same card state as ts-fsrs called directly, review after review', () => {
     const oracle = fsrs(
-      generatorParameters({ request_retention: 0.9, maximum_interval: 36500, enable_fuzz: true, enable_short_term: true, learning_steps: ['1m', '10m'], relearning_steps: ['10m'] }),
+      generatorParameters({
+        request_retention: 0.9,
+        maximum_interval: 36500,
+        enable_fuzz: true,
+        enable_short_term: true,
+        learning_steps: ['1m', '10m'],
+        relearning_steps: ['10m'],
+      }),
     ).useStrategy(StrategyMode.SEED, GenSeedStrategyWithCardId('card_id'));
     const ratings: ReviewRating[] = [3, 3, 1, 3, 4, 2, 3, 3, 1, 1, 3];
     let ours: CardMemory = newCardMemory(T0);
@@ -177,7 +184,12 @@ describe("the learner's day", () => {
 
 describe('the daily queue', () => {
   const day = reviewDayAt(T0, 'UTC', 4);
-  const mem = (state: number, dueMin: number, lapses = 0): CardMemory => ({ ...newCardMemory(at(dueMin)), state, lapses, stability: state ? 3 : 0 });
+  const mem = (state: number, dueMin: number, lapses = 0): CardMemory => ({
+    ...newCardMemory(at(dueMin)),
+    state,
+    lapses,
+    stability: state ? 3 : 0,
+  });
   const card = (cardId: string, sectionId: string, m: CardMemory, extra: Partial<QueueCandidate> = {}): QueueCandidate => ({
     cardId,
     sectionId,
@@ -186,7 +198,15 @@ describe('the daily queue', () => {
     suspended: false,
     ...extra,
   });
-  const limits = { now: T0, day, newCardsPerDay: 2, reviewsPerDay: 2, newDoneToday: 0, reviewsDoneToday: 0, sectionsSeenToday: new Set<string>() };
+  const limits = {
+    now: T0,
+    day,
+    newCardsPerDay: 2,
+    reviewsPerDay: 2,
+    newDoneToday: 0,
+    reviewsDoneToday: 0,
+    sectionsSeenToday: new Set<string>(),
+  };
 
   it('puts learning first, then due reviews (most overdue first), then new cards up to the limits', () => {
     const q = buildDailyQueue(
@@ -221,7 +241,13 @@ describe('the daily queue', () => {
 
   it('buries siblings: one new/review card per section a day, none from a section seen today', () => {
     const q = buildDailyQueue(
-      [card('a1', 'sa', mem(2, 0)), card('a2', 'sa', mem(0, 0)), card('b1', 'sb', mem(0, 0)), card('c1', 'sc', mem(1, 0)), card('c2', 'sc', mem(2, 0))],
+      [
+        card('a1', 'sa', mem(2, 0)),
+        card('a2', 'sa', mem(0, 0)),
+        card('b1', 'sb', mem(0, 0)),
+        card('c1', 'sc', mem(1, 0)),
+        card('c2', 'sc', mem(2, 0)),
+      ],
       { ...limits, sectionsSeenToday: new Set(['sb']) },
     );
     expect(q.learning.map((c) => c.cardId)).toEqual(['c1']);
@@ -233,7 +259,15 @@ describe('the daily queue', () => {
 
 describe('leeches', () => {
   it('a card becomes a leech on the lapse that reaches the threshold, not before, not on other ratings', () => {
-    const review: CardMemory = { ...newCardMemory(T0), state: 2, stability: 5, difficulty: 5, reps: 10, lapses: 7, lastReview: at(-5 * DAY) };
+    const review: CardMemory = {
+      ...newCardMemory(T0),
+      state: 2,
+      stability: 5,
+      difficulty: 5,
+      reps: 10,
+      lapses: 7,
+      lastReview: at(-5 * DAY),
+    };
     const again = rateMemory(review, 'c', 1, T0, DEFAULT_SCHEDULER_SETTINGS).memory;
     expect(again.lapses).toBe(8);
     expect(becomesLeech(review, again, 8)).toBe(true);
