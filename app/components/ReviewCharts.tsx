@@ -107,7 +107,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
     <div className="chart-grid">
       <Figure
         title="Review calendar"
-        summary={`Reviews per day over the last 26 weeks: ${activeDays} days with reviews${busiest.count > 0 ? `, the busiest ${busiest.date} with ${busiest.count}` : ''}. Streak: ${stats.streak} day${stats.streak === 1 ? '' : 's'}.`}
+        summary={`Reviews per day over the last 26 weeks: ${activeDays} day${activeDays === 1 ? '' : 's'} with reviews${busiest.count > 0 ? `, the busiest ${busiest.date} with ${busiest.count}` : ''}. Streak: ${stats.streak} day${stats.streak === 1 ? '' : 's'}.`}
         table={{ head: ['Date', 'Reviews'], rows: stats.calendar.filter((d) => d.count > 0).map((d) => [d.date, d.count]) }}
       >
         <ResponsiveContainer>

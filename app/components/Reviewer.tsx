@@ -27,11 +27,18 @@ interface Done {
   before: ReviewCard;
 }
 
+/**
+ * The card to show: learning cards that are due, then reviews and new cards in queue order; with
+ * nothing else left, a learning card due within the learn-ahead window (or any, once asked).
+ */
 function pickNext(queue: readonly ReviewCard[], now: number, learnAheadAll: boolean): ReviewCard | null {
   const learning = queue.filter((c) => c.kind === 'learning').sort((a, b) => Date.parse(a.memory.due) - Date.parse(b.memory.due));
   const first = learning[0];
+  if (first && Date.parse(first.memory.due) <= now) return first;
+  const other = queue.find((c) => c.kind !== 'learning');
+  if (other) return other;
   if (first && (learnAheadAll || Date.parse(first.memory.due) <= now + LEARN_AHEAD_MS)) return first;
-  return queue.find((c) => c.kind !== 'learning') ?? null;
+  return null;
 }
 
 function syncText(s: SyncStatus): string {
@@ -284,8 +291,11 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
               <a href={`/learn/${current.lessonId}#${current.anchor}`}>its lesson section</a> usually helps more than another review.
             </p>
           )}
-          {/* biome-ignore lint/security/noDangerouslySetInnerHtml: rendered from our own content by lib/content */}
-          <div className="prose review-face" dangerouslySetInnerHTML={{ __html: current.frontHtml }} />
+          {/* A revealed cloze shows its text once, answers filled in (the back face). */}
+          {!(revealed && current.type === 'cloze') && (
+            // biome-ignore lint/security/noDangerouslySetInnerHtml: rendered from our own content by lib/content
+            <div className="prose review-face" dangerouslySetInnerHTML={{ __html: current.frontHtml }} />
+          )}
           {current.type === 'number' && !revealed && (
             <label className="field number-guess">
               <span>Your answer (optional)</span>

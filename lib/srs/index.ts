@@ -215,6 +215,10 @@ export interface LoadedQueue {
   settings: ReviewSettings;
   entries: QueueEntry[];
   counts: { learning: number; review: number; new: number };
+  /** Cards in the learner's queue at all (any state, suspended included). */
+  inQueue: number;
+  /** Cards due by now (before daily limits and burying), suspended ones excluded. */
+  dueNow: number;
   buried: number;
   doneToday: number;
   /** When the next card outside today's queue is due (end screen), or null. */
@@ -289,6 +293,8 @@ export async function loadDailyQueue(userId: string, now: Date, limit = Number.P
     settings,
     entries,
     counts: { learning: q.learning.length, review: q.review.length, new: q.fresh.length },
+    inQueue: rows.length,
+    dueNow: rows.filter((r) => r.suspendedAt === null && r.due.getTime() <= now.getTime()).length,
     buried: q.buried,
     doneToday: logs.length,
     nextDue: nextDue?.toISOString() ?? null,

@@ -17,7 +17,10 @@ const { AppError } = await import('@/lib/errors');
 const T = (iso: string) => new Date(iso);
 const NOW = T('2026-11-10T10:00:00.000Z');
 let n = 0;
-const rid = () => `review-${(n += 1).toString().padStart(6, '0')}`;
+const rid = () => {
+  n += 1;
+  return `review-${n.toString().padStart(6, '0')}`;
+};
 
 async function caught(p: Promise<unknown>): Promise<InstanceType<typeof AppError>> {
   try {
@@ -89,13 +92,17 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
   it('answers a stale rating (the card was reviewed later) with conflict and the current state', async () => {
     const cardId = cardIds[5] ?? '';
     await srs.recordReview('u1', { clientReviewId: rid(), cardId, rating: 3, reviewedAt: NOW }, NOW);
-    const e = await caught(srs.recordReview('u1', { clientReviewId: rid(), cardId, rating: 1, reviewedAt: T('2026-11-10T09:00:00Z') }, NOW));
+    const e = await caught(
+      srs.recordReview('u1', { clientReviewId: rid(), cardId, rating: 1, reviewedAt: T('2026-11-10T09:00:00Z') }, NOW),
+    );
     expect(e.code).toBe('conflict');
     expect(e.extra.details).toMatchObject({ cardId, lastReview: NOW.toISOString(), memory: { state: 1, reps: 1 } });
   });
 
   it('refuses a review time in the future, naming the field', async () => {
-    const e = await caught(srs.recordReview('u1', { clientReviewId: rid(), cardId: cardIds[6] ?? '', rating: 3, reviewedAt: T('2026-11-10T11:00:00Z') }, NOW));
+    const e = await caught(
+      srs.recordReview('u1', { clientReviewId: rid(), cardId: cardIds[6] ?? '', rating: 3, reviewedAt: T('2026-11-10T11:00:00Z') }, NOW),
+    );
     expect(e.code).toBe('invalid_input');
     expect(e.extra.fields?.[0]?.path).toBe('reviewedAt');
   });
@@ -111,13 +118,21 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
     }
     const where = { userId_cardId: { userId: 'u1', cardId } };
     const before = await db.cardState.findUniqueOrThrow({ where });
-    const rawBefore = await db.$queryRawUnsafe<Record<string, unknown>[]>('SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?', 'u1', cardId);
+    const rawBefore = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      'SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?',
+      'u1',
+      cardId,
+    );
     const id = rid();
     const rated = await srs.recordReview('u1', { clientReviewId: id, cardId, rating: 1, reviewedAt: at }, at);
     expect(rated.memory.lapses).toBe(1);
     const undone = await srs.undoReview('u1', id);
     const after = await db.cardState.findUniqueOrThrow({ where });
-    const rawAfter = await db.$queryRawUnsafe<Record<string, unknown>[]>('SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?', 'u1', cardId);
+    const rawAfter = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      'SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?',
+      'u1',
+      cardId,
+    );
     expect(after).toEqual(before);
     expect(JSON.stringify(rawAfter)).toBe(JSON.stringify(rawBefore));
     expect(undone.memory.lapses).toBe(0);

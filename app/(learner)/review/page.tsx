@@ -21,7 +21,8 @@ export default async function ReviewPage() {
         <div>
           <h1>Review</h1>
           <p className="page-lead">
-            Today ({session.day.date}): {session.doneToday} reviewed so far.{' '}
+            <span data-testid="queue-size">{session.inQueue}</span> cards in your queue,{' '}
+            <span data-testid="queue-due">{session.dueNow}</span> due now. Today ({session.day.date}): {session.doneToday} reviewed so far.{' '}
             {session.buried > 0 && `${session.buried} sibling card${session.buried === 1 ? '' : 's'} wait until tomorrow.`}
           </p>
         </div>

@@ -1,15 +1,17 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { OptimisePanel } from '@/app/components/OptimisePanel';
 import { ReviewCharts } from '@/app/components/ReviewCharts';
 import { requireViewerForPage } from '@/lib/auth';
 import { getCourse } from '@/lib/course';
-import { getReviewStats } from '@/lib/srs';
+import { getReviewSettings, getReviewStats } from '@/lib/srs';
+import { MIN_REVIEWS_FOR_OPTIMISATION } from '@/lib/srs/optimize';
 
 export const metadata: Metadata = { title: 'Review stats' };
 
 export default async function ReviewStatsPage() {
   const viewer = await requireViewerForPage();
-  const stats = await getReviewStats(viewer.id, new Date());
+  const [stats, settings] = await Promise.all([getReviewStats(viewer.id, new Date()), getReviewSettings(viewer.id)]);
   const partTitles = Object.fromEntries(getCourse().parts.map((p) => [p.id, p.title]));
   return (
     <div className="stack">
@@ -29,6 +31,7 @@ export default async function ReviewStatsPage() {
         </Link>
       </div>
       <ReviewCharts stats={stats} partTitles={partTitles} />
+      <OptimisePanel reviews={stats.totalReviews} minimum={MIN_REVIEWS_FOR_OPTIMISATION} personalised={settings.fsrsParameters !== null} />
       <section className="card" aria-labelledby="export">
         <h2 id="export">Export</h2>
         <p className="muted">Your data, yours to keep or take to Anki.</p>
