@@ -123,7 +123,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
               width={34}
               {...AXIS}
             />
-            <ZAxis type="number" dataKey="count" range={[120, 120]} />
+            <ZAxis type="number" dataKey="count" range={[70, 70]} />
             <Tooltip {...TOOLTIP} formatter={(v) => [String(v), 'reviews']} labelFormatter={() => ''} />
             <Scatter data={heat} shape="square" isAnimationActive={false}>
               {heat.map((h) => (
@@ -140,7 +140,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
 
       <Figure
         title="Due in the next 30 days"
-        summary={`${forecastTotal} reviews are due in the next 30 days; ${stats.forecast[0]?.count ?? 0} today (overdue included).`}
+        summary={`${forecastTotal} review${forecastTotal === 1 ? ' is' : 's are'} due in the next 30 days; ${stats.forecast[0]?.count ?? 0} today (overdue included).`}
         table={{ head: ['Date', 'Cards due'], rows: stats.forecast.map((d) => [d.date, d.count]) }}
       >
         <ResponsiveContainer>
@@ -163,7 +163,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
         }}
       >
         <ResponsiveContainer>
-          <BarChart data={retentionRows} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }} accessibilityLayer={false}>
+          <BarChart data={retentionRows} layout="vertical" margin={{ top: 22, right: 16, bottom: 8, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid stroke="var(--border)" horizontal={false} />
             <XAxis type="number" domain={[0, 100]} unit="%" {...AXIS} />
             <YAxis type="category" dataKey="name" width={110} {...AXIS} />
@@ -197,7 +197,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
 
       <Figure
         title="Reviews and minutes per day"
-        summary={`${reviews30} reviews in ${minutes30} minutes over the last 30 days.`}
+        summary={`${reviews30} review${reviews30 === 1 ? '' : 's'} in ${minutes30} minute${minutes30 === 1 ? '' : 's'} over the last 30 days.`}
         table={{ head: ['Date', 'Reviews', 'Minutes'], rows: stats.daily.map((d) => [d.date, d.reviews, d.minutes]) }}
       >
         <ResponsiveContainer>

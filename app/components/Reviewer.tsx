@@ -42,6 +42,7 @@ function pickNext(queue: readonly ReviewCard[], now: number, learnAheadAll: bool
 }
 
 function syncText(s: SyncStatus): string {
+  if (!s.loaded) return 'Checking for ratings saved in this browser…';
   if (s.waiting === 0) return s.offline ? 'Offline — nothing waiting; your ratings are saved.' : 'All ratings saved.';
   const n = `${s.waiting} rating${s.waiting === 1 ? '' : 's'} waiting to sync`;
   return s.offline ? `Offline — ${n}. They are kept in this browser and sent when the connection returns.` : `${n}…`;
@@ -67,7 +68,7 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
   const [revealed, setRevealed] = useState(false);
   const [history, setHistory] = useState<Done[]>([]);
   const [again, setAgain] = useState(0);
-  const [status, setStatus] = useState<SyncStatus>({ waiting: 0, offline: false, refused: [] });
+  const [status, setStatus] = useState<SyncStatus>({ loaded: false, waiting: 0, offline: false, refused: [] });
   const [helpOpen, setHelpOpen] = useState(false);
   const [message, setMessage] = useState('');
   const [guess, setGuess] = useState('');

@@ -30,6 +30,8 @@ interface OutboxSchema extends DBSchema {
 }
 
 export interface SyncStatus {
+  /** False until the outbox left by earlier visits has been read. */
+  loaded: boolean;
   /** Ratings written in this browser and not yet acknowledged by the server. */
   waiting: number;
   /** The last attempt failed for lack of an answer. */
@@ -50,7 +52,7 @@ const DB_NAME = 'kernel-map-review';
 export class ReviewSync {
   private db: Promise<IDBPDatabase<OutboxSchema>>;
   private chain: Promise<unknown> = Promise.resolve();
-  private status: SyncStatus = { waiting: 0, offline: false, refused: [] };
+  private status: SyncStatus = { loaded: false, waiting: 0, offline: false, refused: [] };
   private listeners = new Set<Listener>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 1000;
@@ -101,7 +103,7 @@ export class ReviewSync {
 
   /** Loads what an earlier visit left waiting and starts sending it. */
   async resume(): Promise<void> {
-    this.set({ waiting: (await this.pending()).length });
+    this.set({ loaded: true, waiting: (await this.pending()).length });
     this.flush();
   }
 

@@ -19,7 +19,7 @@ export default async function ReviewStatsPage() {
         <div>
           <h1>Review stats</h1>
           <p className="page-lead">
-            {stats.totalReviews} reviews in all · streak{' '}
+            {stats.totalReviews} review{stats.totalReviews === 1 ? '' : 's'} in all · streak{' '}
             <strong data-testid="streak">
               {stats.streak} day{stats.streak === 1 ? '' : 's'}
             </strong>{' '}
