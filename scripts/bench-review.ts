@@ -14,6 +14,8 @@ import { postgresReachable, startServer } from '../test/helpers/server';
 import { quantile, runLearners, seedHistory, signUpLearners } from './review-load';
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 50);
+/** Which databases to run: `postgresql,sqlite` (default), or one of them. SQLite always runs last. */
+const DBS = (process.env.BENCH_DBS ?? 'postgresql,sqlite').split(',');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 
@@ -46,11 +48,13 @@ async function bench(provider: 'sqlite' | 'postgresql'): Promise<string> {
 }
 
 const lines: string[] = [];
-if (await postgresReachable()) lines.push(await bench('postgresql'));
-else console.error('PostgreSQL not reachable at TEST_POSTGRES_URL: skipping its run');
+if (DBS.includes('postgresql')) {
+  if (await postgresReachable()) lines.push(await bench('postgresql'));
+  else console.error('PostgreSQL not reachable at TEST_POSTGRES_URL: skipping its run');
+}
 // getDb caches one client per process; the SQLite run needs a fresh one.
 const { closeDb } = await import('@/lib/db');
 await closeDb();
-lines.push(await bench('sqlite'));
+if (DBS.includes('sqlite')) lines.push(await bench('sqlite'));
 for (const l of lines) console.log(l);
 process.exit(0);

@@ -2,7 +2,15 @@ import Papa from 'papaparse';
 import { type CourseCard, renderCloze, renderMarkdown } from '@/lib/content';
 import { getCourse } from '@/lib/course';
 import { getDb } from '@/lib/db';
-import { type LoadedQueue, loadDailyQueue, type QueueEntry, type ReviewInput, type ReviewResult, recordReview } from '@/lib/srs';
+import {
+  type LoadedQueue,
+  loadDailyQueue,
+  type QueueEntry,
+  type ReviewInput,
+  type ReviewResult,
+  recordReview,
+  upcomingEntries,
+} from '@/lib/srs';
 
 /**
  * Daily review as the learner meets it: lib/srs's queue and review service joined with the
@@ -68,16 +76,16 @@ const NEXT_CARDS = 10;
 
 /**
  * "Rate this card, give me the next ones": applies the rating (idempotent by client id) and
- * answers with the head of the updated queue and its counts.
+ * answers with the learning/review cards due next (one indexed read — the page already holds the
+ * day's queue; this only tops it up with cards that became due elsewhere).
  */
 export async function rateAndContinue(
   userId: string,
   input: ReviewInput,
   now: Date,
-): Promise<{ review: ReviewResult; next: ReviewCard[]; counts: LoadedQueue['counts'] }> {
+): Promise<{ review: ReviewResult; next: ReviewCard[] }> {
   const review = await recordReview(userId, input, now);
-  const q = await loadDailyQueue(userId, now, NEXT_CARDS);
-  return { review, next: withContent(q.entries), counts: q.counts };
+  return { review, next: withContent(await upcomingEntries(userId, now, NEXT_CARDS)) };
 }
 
 // ── Export ──────────────────────────────────────────────────────────────────────────────────

@@ -301,6 +301,32 @@ export async function loadDailyQueue(userId: string, now: Date, limit = Number.P
   };
 }
 
+/**
+ * The next learning/review cards due before the learner's day ends, soonest first — a cheap
+ * indexed read for "rate, then give me the next ones". New cards are left out on purpose: the
+ * daily new-card limit decides those, and the page got today's share with the full queue.
+ */
+export async function upcomingEntries(userId: string, now: Date, limit: number): Promise<QueueEntry[]> {
+  const db = getDb();
+  const settings = await readSettings(db, userId);
+  const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
+  const rows = await db.cardState.findMany({
+    where: { userId, suspendedAt: null, state: { not: CardStateCode.new }, due: { lt: day.end }, card: { retiredAt: null } },
+    include: { card: { select: { sectionId: true, lessonId: true, anchor: true } } },
+    orderBy: [{ due: 'asc' }, { cardId: 'asc' }],
+    take: limit,
+  });
+  return rows.map((r) => ({
+    cardId: r.cardId,
+    kind: r.state === CardStateCode.review ? ('review' as const) : ('learning' as const),
+    sectionId: r.card.sectionId,
+    lessonId: r.card.lessonId,
+    anchor: r.card.anchor,
+    leech: r.leech,
+    memory: memoryToJson(memoryOf(r)),
+  }));
+}
+
 // ── Reviews ─────────────────────────────────────────────────────────────────────────────────
 
 /** How far ahead of the server's clock a client's review time may be (clock skew). */

@@ -59,7 +59,8 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
     expect(out.review.applied).toBe(true);
     expect(out.review.memory.state).toBe(1);
     expect(out.review.memory.due).toBe('2026-11-10T10:10:00.000Z'); // the 10-minute learning step
-    expect(out.next[0]?.cardId).toBe(cardId); // learning first
+    expect(out.next[0]?.cardId).toBe(cardId); // the learning card, due in 10 minutes
+    expect(out.next.every((c) => c.kind !== 'new')).toBe(true); // new cards come only within the daily limit
     expect(out.next[0]?.frontHtml).toContain('<');
     const log = await getDb().reviewLog.findUniqueOrThrow({ where: { clientReviewId } });
     expect(log).toMatchObject({ userId: 'u1', cardId, rating: 3, state: 0, durationMs: 4200 });
