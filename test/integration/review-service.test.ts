@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployMigrations } from '../helpers/server';
 
@@ -193,15 +194,34 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
   });
 
   it('exports cards and the log as CSV and the cards as an Anki text file', async () => {
-    const cards = await review.exportCardsCsv('u1');
-    const lines = cards.split(/\r?\n/);
-    expect(lines[0]).toBe('card_id,type,front,back,state,due,stability,difficulty,reps,lapses,last_review,suspended,leech,introduced_at');
-    expect(lines.length).toBe(cardIds.length + 1);
-    const log = await review.exportReviewLogCsv('u1');
-    expect(log.split(/\r?\n/).length - 1).toBe(await getDb().reviewLog.count({ where: { userId: 'u1' } }));
+    // Read back with the same CSV library: fields with newlines and quotes must survive.
+    const cards = Papa.parse<Record<string, string>>(await review.exportCardsCsv('u1'), { header: true });
+    expect(cards.errors).toEqual([]);
+    expect(cards.meta.fields).toEqual([
+      'card_id',
+      'type',
+      'front',
+      'back',
+      'state',
+      'due',
+      'stability',
+      'difficulty',
+      'reps',
+      'lapses',
+      'last_review',
+      'suspended',
+      'leech',
+      'introduced_at',
+    ]);
+    expect(cards.data.map((r) => r.card_id).sort()).toEqual([...cardIds].sort());
+    const log = Papa.parse<Record<string, string>>(await review.exportReviewLogCsv('u1'), { header: true });
+    expect(log.data.length).toBe(await getDb().reviewLog.count({ where: { userId: 'u1' } }));
     const anki = await review.exportAnkiText('u1');
     expect(anki.startsWith('#separator:tab\n#html:true\n#tags column:3\n')).toBe(true);
-    expect(anki.trim().split('\n').length).toBe(3 + cardIds.length);
+    const ankiRows = Papa.parse<string[]>(anki.split('\n').slice(3).join('\n'), { delimiter: '\t', skipEmptyLines: true });
+    expect(ankiRows.errors).toEqual([]);
+    expect(ankiRows.data.length).toBe(cardIds.length);
+    expect(ankiRows.data.every((r) => r.length === 3 && r[2]?.startsWith('kernel-map '))).toBe(true);
   });
 
   it('computes stats in the learner’s days: calendar, forecast, retention, states, streak', async () => {
