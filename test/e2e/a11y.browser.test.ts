@@ -63,6 +63,6 @@ describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light
       }
       expect(problems, problems.join('\n')).toEqual([]);
       await context.close();
-    });
+    }, 240_000); // ten pages, two of them charts and a full review queue, on a shared 2-core machine
   }
 });
