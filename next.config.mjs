@@ -3,6 +3,8 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   typedRoutes: false,
+  // The FSRS optimiser is a prebuilt native module: load it from node_modules at run time.
+  serverExternalPackages: ['@open-spaced-repetition/binding'],
   // Types are checked once, by `npm run typecheck` (tsc, strict) in `npm test`; checking again
   // inside every `next build` only doubles the build time.
   typescript: { ignoreBuildErrors: true },

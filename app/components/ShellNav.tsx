@@ -21,6 +21,8 @@ export function ShellNav({ items }: { items: NavItem[] }) {
     let pendingG = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     function onKey(e: KeyboardEvent) {
+      // A page with its own keys (the Review page) handles them first and marks them handled.
+      if (e.defaultPrevented) return;
       const t = e.target as HTMLElement | null;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.closest('.xterm'))) return;

@@ -1,10 +1,31 @@
+import { randomUUID } from 'node:crypto';
 import { createEmptyCard } from 'ts-fsrs';
-import { type DbClient, getDb } from '@/lib/db';
+import { z } from 'zod';
+import { type CardStateModel as CardState, type Db, type DbClient, getDb, Prisma } from '@/lib/db';
+import { AppError } from '@/lib/errors';
+import {
+  becomesLeech,
+  buildDailyQueue,
+  type CardMemory,
+  type CardMemoryJson,
+  CardStateCode,
+  isValidTimeZone,
+  memoryToJson,
+  type QueueCandidate,
+  type ReviewDay,
+  type ReviewRating,
+  rateMemory,
+  reviewDayAt,
+  type SchedulerSettings,
+} from './schedule';
 
 /**
- * Spaced repetition: the only module that imports ts-fsrs. FSRS's snake_case stays in here; the
- * rest of the app sees camelCase rows (CardState).
+ * Spaced repetition: the only module that imports ts-fsrs (through ./schedule, the pure core the
+ * browser shares). This file is the database side: settings, the daily queue, the review service
+ * (card state + review log in one transaction, idempotent by a client-made id), undo, suspend.
  */
+
+export * from './schedule';
 
 /**
  * Puts cards into a learner's review queue as new FSRS cards due `now`. Cards already in the
@@ -80,4 +101,586 @@ export async function boostCards(userId: string, cardIds: readonly string[], now
     data: { due: now },
   });
   return introduced + moved.count;
+}
+
+// ── Settings ────────────────────────────────────────────────────────────────────────────────
+
+export const LEECH_ACTIONS = ['tag', 'suspend'] as const;
+
+/** What a learner may change about their reviews. Every field optional: send only what changed. */
+export const reviewSettingsInput = z
+  .strictObject({
+    desiredRetention: z.number().min(0.7, 'must be at least 0.70').max(0.99, 'must be at most 0.99'),
+    newCardsPerDay: z.number().int().min(0).max(9999),
+    reviewsPerDay: z.number().int().min(0).max(99999),
+    maximumInterval: z.number().int().min(1).max(36500),
+    dayStartHour: z.number().int().min(0).max(23),
+    timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+    leechThreshold: z.number().int().min(2).max(99),
+    leechAction: z.enum(LEECH_ACTIONS),
+  })
+  .partial();
+export type ReviewSettingsInput = z.infer<typeof reviewSettingsInput>;
+
+export interface ReviewSettings {
+  desiredRetention: number;
+  newCardsPerDay: number;
+  reviewsPerDay: number;
+  maximumInterval: number;
+  dayStartHour: number;
+  timezone: string;
+  leechThreshold: number;
+  leechAction: (typeof LEECH_ACTIONS)[number];
+  /** Optimised FSRS weights, or null for the defaults. */
+  fsrsParameters: number[] | null;
+}
+
+type Tx = Prisma.TransactionClient | Db;
+
+const weightsSchema = z.array(z.number()).min(17).max(21);
+
+async function readSettings(db: Tx, userId: string): Promise<ReviewSettings> {
+  const row = await db.userSettings.findUnique({ where: { userId } });
+  let weights: number[] | null = null;
+  if (row?.fsrsParameters) {
+    const parsed = weightsSchema.safeParse(JSON.parse(row.fsrsParameters));
+    weights = parsed.success ? parsed.data : null;
+  }
+  return {
+    desiredRetention: row?.desiredRetention ?? 0.9,
+    newCardsPerDay: row?.newCardsPerDay ?? 20,
+    reviewsPerDay: row?.reviewsPerDay ?? 200,
+    maximumInterval: row?.maximumInterval ?? 36500,
+    dayStartHour: row?.dayStartHour ?? 4,
+    timezone: row && isValidTimeZone(row.timezone) ? row.timezone : 'UTC',
+    leechThreshold: row?.leechThreshold ?? 8,
+    leechAction: row?.leechAction === 'suspend' ? 'suspend' : 'tag',
+    fsrsParameters: weights,
+  };
+}
+
+/** The learner's review settings, with defaults for anything never set. */
+export function getReviewSettings(userId: string): Promise<ReviewSettings> {
+  return readSettings(getDb(), userId);
+}
+
+/** Changes review settings; scheduling of future ratings follows at once (past ones keep theirs). */
+export async function updateReviewSettings(userId: string, input: ReviewSettingsInput): Promise<ReviewSettings> {
+  await getDb().userSettings.upsert({ where: { userId }, create: { userId, ...input }, update: input });
+  return getReviewSettings(userId);
+}
+
+/** The scheduler's view of the settings. */
+export function schedulerSettings(s: ReviewSettings): SchedulerSettings {
+  return { desiredRetention: s.desiredRetention, maximumInterval: s.maximumInterval, weights: s.fsrsParameters };
+}
+
+/** The learner's current review day (their time zone, their day boundary) — also what Today counts. */
+export async function learnerDay(userId: string, now: Date): Promise<ReviewDay> {
+  const s = await getReviewSettings(userId);
+  return reviewDayAt(now, s.timezone, s.dayStartHour);
+}
+
+// ── The daily queue ─────────────────────────────────────────────────────────────────────────
+
+function memoryOf(row: CardState): CardMemory {
+  return {
+    due: row.due,
+    stability: row.stability,
+    difficulty: row.difficulty,
+    elapsedDays: row.elapsedDays,
+    scheduledDays: row.scheduledDays,
+    learningSteps: row.learningSteps,
+    reps: row.reps,
+    lapses: row.lapses,
+    state: row.state,
+    lastReview: row.lastReview,
+  };
+}
+
+export type QueueKind = 'learning' | 'review' | 'new';
+
+export interface QueueEntry {
+  cardId: string;
+  kind: QueueKind;
+  sectionId: string;
+  lessonId: string;
+  anchor: string;
+  leech: boolean;
+  memory: CardMemoryJson;
+}
+
+export interface LoadedQueue {
+  day: { date: string; start: string; end: string };
+  settings: ReviewSettings;
+  entries: QueueEntry[];
+  counts: { learning: number; review: number; new: number };
+  /** Cards in the learner's queue at all (any state, suspended included). */
+  inQueue: number;
+  /** Cards due by now (before daily limits and burying), suspended ones excluded. */
+  dueNow: number;
+  buried: number;
+  doneToday: number;
+  /** When the next card outside today's queue is due (end screen), or null. */
+  nextDue: string | null;
+}
+
+/**
+ * Today's queue for a learner, learning first, then reviews, then new cards (see
+ * `buildDailyQueue` for the limits and burying rules). `limit` trims the entries (the counts stay
+ * whole) so "rate, then give me the next ones" stays cheap.
+ */
+export async function loadDailyQueue(userId: string, now: Date, limit = Number.POSITIVE_INFINITY): Promise<LoadedQueue> {
+  const db = getDb();
+  const settings = await getReviewSettings(userId);
+  const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
+  const [rows, logs] = await Promise.all([
+    db.cardState.findMany({
+      where: { userId, card: { retiredAt: null } },
+      include: { card: { select: { sectionId: true, lessonId: true, anchor: true } } },
+    }),
+    db.reviewLog.findMany({
+      where: { userId, reviewedAt: { gte: day.start } },
+      select: { state: true, card: { select: { sectionId: true } } },
+    }),
+  ]);
+  const byId = new Map(rows.map((r) => [r.cardId, r]));
+  const candidates: QueueCandidate[] = rows.map((r) => ({
+    cardId: r.cardId,
+    sectionId: r.card.sectionId,
+    introducedAt: r.introducedAt,
+    memory: memoryOf(r),
+    suspended: r.suspendedAt !== null,
+  }));
+  const q = buildDailyQueue(candidates, {
+    now,
+    day,
+    newCardsPerDay: settings.newCardsPerDay,
+    reviewsPerDay: settings.reviewsPerDay,
+    newDoneToday: logs.filter((l) => l.state === CardStateCode.new).length,
+    reviewsDoneToday: logs.filter((l) => l.state === CardStateCode.review).length,
+    sectionsSeenToday: new Set(logs.map((l) => l.card.sectionId)),
+  });
+  const inQueue = new Set<string>();
+  const entries: QueueEntry[] = [];
+  const push = (list: QueueCandidate[], kind: QueueKind) => {
+    for (const c of list) {
+      inQueue.add(c.cardId);
+      if (entries.length >= limit) continue;
+      const r = byId.get(c.cardId);
+      if (!r) continue;
+      entries.push({
+        cardId: c.cardId,
+        kind,
+        sectionId: r.card.sectionId,
+        lessonId: r.card.lessonId,
+        anchor: r.card.anchor,
+        leech: r.leech,
+        memory: memoryToJson(c.memory),
+      });
+    }
+  };
+  push(q.learning, 'learning');
+  push(q.review, 'review');
+  push(q.fresh, 'new');
+  let nextDue: Date | null = null;
+  for (const r of rows) {
+    if (r.suspendedAt !== null || inQueue.has(r.cardId)) continue;
+    if (r.due.getTime() >= day.end.getTime() && (nextDue === null || r.due < nextDue)) nextDue = r.due;
+  }
+  return {
+    day: { date: day.date, start: day.start.toISOString(), end: day.end.toISOString() },
+    settings,
+    entries,
+    counts: { learning: q.learning.length, review: q.review.length, new: q.fresh.length },
+    inQueue: rows.length,
+    dueNow: rows.filter((r) => r.suspendedAt === null && r.due.getTime() <= now.getTime()).length,
+    buried: q.buried,
+    doneToday: logs.length,
+    nextDue: nextDue?.toISOString() ?? null,
+  };
+}
+
+/**
+ * The next learning/review cards due before the learner's day ends, soonest first — a cheap
+ * indexed read for "rate, then give me the next ones". New cards are left out on purpose: the
+ * daily new-card limit decides those, and the page got today's share with the full queue.
+ */
+export async function upcomingEntries(userId: string, now: Date, limit: number): Promise<QueueEntry[]> {
+  const db = getDb();
+  const settings = await readSettings(db, userId);
+  const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
+  const rows = await db.cardState.findMany({
+    where: { userId, suspendedAt: null, state: { not: CardStateCode.new }, due: { lt: day.end }, card: { retiredAt: null } },
+    include: { card: { select: { sectionId: true, lessonId: true, anchor: true } } },
+    orderBy: [{ due: 'asc' }, { cardId: 'asc' }],
+    take: limit,
+  });
+  return rows.map((r) => ({
+    cardId: r.cardId,
+    kind: r.state === CardStateCode.review ? ('review' as const) : ('learning' as const),
+    sectionId: r.card.sectionId,
+    lessonId: r.card.lessonId,
+    anchor: r.card.anchor,
+    leech: r.leech,
+    memory: memoryToJson(memoryOf(r)),
+  }));
+}
+
+// ── Reviews ─────────────────────────────────────────────────────────────────────────────────
+
+/** How far ahead of the server's clock a client's review time may be (clock skew). */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** One rating as the client sends it; the id is made by the client so a retry is applied once. */
+export const reviewInput = z.strictObject({
+  clientReviewId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, "-" or "_"'),
+  cardId: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be a card id'),
+  rating: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], { error: 'must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy)' }),
+  reviewedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
+  durationMs: z.number().int().min(0).max(86_400_000).optional(),
+});
+export type ReviewInput = z.output<typeof reviewInput>;
+
+export interface ReviewResult {
+  clientReviewId: string;
+  cardId: string;
+  /** false when this id was already applied (a retry): nothing changed. */
+  applied: boolean;
+  memory: CardMemoryJson;
+  leech: boolean;
+  suspended: boolean;
+}
+
+/** The CardState row as undo must restore it, in a stable JSON form. */
+function snapshotOf(row: CardState): string {
+  return JSON.stringify({
+    introducedAt: row.introducedAt.toISOString(),
+    due: row.due.toISOString(),
+    stability: row.stability,
+    difficulty: row.difficulty,
+    elapsedDays: row.elapsedDays,
+    scheduledDays: row.scheduledDays,
+    learningSteps: row.learningSteps,
+    reps: row.reps,
+    lapses: row.lapses,
+    state: row.state,
+    lastReview: row.lastReview?.toISOString() ?? null,
+    suspendedAt: row.suspendedAt?.toISOString() ?? null,
+    leech: row.leech,
+  });
+}
+
+const snapshotSchema = z.object({
+  introducedAt: z.string(),
+  due: z.string(),
+  stability: z.number(),
+  difficulty: z.number(),
+  elapsedDays: z.number(),
+  scheduledDays: z.number(),
+  learningSteps: z.number(),
+  reps: z.number(),
+  lapses: z.number(),
+  state: z.number(),
+  lastReview: z.string().nullable(),
+  suspendedAt: z.string().nullable(),
+  leech: z.boolean(),
+});
+
+function resultOf(row: CardState, clientReviewId: string, applied: boolean): ReviewResult {
+  return {
+    clientReviewId,
+    cardId: row.cardId,
+    applied,
+    memory: memoryToJson(memoryOf(row)),
+    leech: row.leech,
+    suspended: row.suspendedAt !== null,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/**
+ * Applies one rating: the card's new FSRS state and its review-log row are written in one
+ * transaction. Idempotent by `clientReviewId` (a retry returns the stored outcome with
+ * `applied: false`). Errors: the card is not in this learner's queue → not_found (404); the card
+ * was already reviewed after `reviewedAt` (an offline rating that lost the race) → conflict (409)
+ * with the current state in `details`; a review time in the future → invalid_input naming it.
+ */
+export async function recordReview(userId: string, input: ReviewInput, now: Date): Promise<ReviewResult> {
+  if (input.reviewedAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw new AppError('invalid_input', 'The review time is in the future.', {
+      fields: [{ path: 'reviewedAt', message: 'is in the future' }],
+    });
+  }
+  // A review a little ahead of our clock (skew) counts as now: FSRS never sees time run backwards.
+  const at = input.reviewedAt.getTime() > now.getTime() ? now : input.reviewedAt;
+  const db = getDb();
+  try {
+    return await db.$transaction(async (tx) => {
+      const existing = await tx.reviewLog.findUnique({
+        where: { clientReviewId: input.clientReviewId },
+        select: { userId: true, cardId: true },
+      });
+      if (existing) return duplicateOutcome(tx, userId, input, existing);
+      const row = await tx.cardState.findUnique({
+        where: { userId_cardId: { userId, cardId: input.cardId } },
+        include: { card: { select: { retiredAt: true } } },
+      });
+      if (!row || row.card.retiredAt !== null) throw new AppError('not_found', `Card "${input.cardId}" is not in your review queue.`);
+      if (row.lastReview !== null && at.getTime() < row.lastReview.getTime()) {
+        throw new AppError('conflict', 'This card was already reviewed later; the later review stands.', {
+          details: { cardId: row.cardId, memory: memoryToJson(memoryOf(row)), lastReview: row.lastReview.toISOString() },
+        });
+      }
+      const settings = await readSettings(tx, userId);
+      const before = memoryOf(row);
+      const { memory, log } = rateMemory(before, row.cardId, input.rating as ReviewRating, at, schedulerSettings(settings));
+      const newLeech = becomesLeech(before, memory, settings.leechThreshold);
+      const leech = row.leech || newLeech;
+      const suspendedAt = newLeech && settings.leechAction === 'suspend' ? at : row.suspendedAt;
+      const updated = await tx.cardState.update({
+        where: { userId_cardId: { userId, cardId: row.cardId } },
+        data: { ...memory, leech, suspendedAt },
+      });
+      await tx.reviewLog.create({
+        data: {
+          id: randomUUID(),
+          clientReviewId: input.clientReviewId,
+          userId,
+          cardId: row.cardId,
+          rating: log.rating,
+          state: log.state,
+          due: log.due,
+          stability: log.stability,
+          difficulty: log.difficulty,
+          elapsedDays: log.elapsedDays,
+          scheduledDays: log.scheduledDays,
+          reviewedAt: at,
+          durationMs: input.durationMs ?? null,
+          previousCard: snapshotOf(row),
+        },
+      });
+      return resultOf(updated, input.clientReviewId, true);
+    });
+  } catch (err) {
+    // Two copies of one rating raced (PostgreSQL): the loser sees the winner's row.
+    if (isUniqueViolation(err)) {
+      const existing = await db.reviewLog.findUnique({
+        where: { clientReviewId: input.clientReviewId },
+        select: { userId: true, cardId: true },
+      });
+      if (existing) return duplicateOutcome(db, userId, input, existing);
+    }
+    throw err;
+  }
+}
+
+async function duplicateOutcome(
+  db: Tx,
+  userId: string,
+  input: ReviewInput,
+  existing: { userId: string; cardId: string },
+): Promise<ReviewResult> {
+  if (existing.userId !== userId || existing.cardId !== input.cardId) {
+    throw new AppError('conflict', 'This review id was already used for another card.', {
+      fields: [{ path: 'clientReviewId', message: 'already used' }],
+    });
+  }
+  const row = await db.cardState.findUniqueOrThrow({ where: { userId_cardId: { userId, cardId: input.cardId } } });
+  return resultOf(row, input.clientReviewId, false);
+}
+
+/**
+ * Takes back a rating: the card returns to exactly the row it had before (from the snapshot the
+ * log kept) and the log row is deleted, in one transaction. Only the card's latest review can be
+ * undone (409 otherwise); an unknown id or someone else's → 404.
+ */
+export async function undoReview(userId: string, clientReviewId: string): Promise<{ cardId: string; memory: CardMemoryJson }> {
+  return getDb().$transaction(async (tx) => {
+    const log = await tx.reviewLog.findUnique({ where: { clientReviewId } });
+    if (!log || log.userId !== userId) throw new AppError('not_found', 'There is no such review to undo.');
+    const later = await tx.reviewLog.count({ where: { userId, cardId: log.cardId, reviewedAt: { gt: log.reviewedAt } } });
+    if (later > 0) throw new AppError('conflict', 'This card was reviewed again since; undo the later review first.');
+    const s = snapshotSchema.parse(JSON.parse(log.previousCard));
+    const restored = await tx.cardState.update({
+      where: { userId_cardId: { userId, cardId: log.cardId } },
+      data: {
+        introducedAt: new Date(s.introducedAt),
+        due: new Date(s.due),
+        stability: s.stability,
+        difficulty: s.difficulty,
+        elapsedDays: s.elapsedDays,
+        scheduledDays: s.scheduledDays,
+        learningSteps: s.learningSteps,
+        reps: s.reps,
+        lapses: s.lapses,
+        state: s.state,
+        lastReview: s.lastReview === null ? null : new Date(s.lastReview),
+        suspendedAt: s.suspendedAt === null ? null : new Date(s.suspendedAt),
+        leech: s.leech,
+      },
+    });
+    await tx.reviewLog.delete({ where: { clientReviewId } });
+    return { cardId: log.cardId, memory: memoryToJson(memoryOf(restored)) };
+  });
+}
+
+/** Suspends a card (it leaves every queue, keeping its history) or brings it back. 404 if not the learner's. */
+export async function setCardSuspended(
+  userId: string,
+  cardId: string,
+  suspended: boolean,
+  now: Date,
+): Promise<{ cardId: string; suspended: boolean }> {
+  const r = await getDb().cardState.updateMany({ where: { userId, cardId }, data: { suspendedAt: suspended ? now : null } });
+  if (r.count === 0) throw new AppError('not_found', `Card "${cardId}" is not in your review queue.`);
+  return { cardId, suspended };
+}
+
+/** The learner's suspended cards and leeches (for the Review page's "set aside" list). */
+export async function listSetAsideCards(
+  userId: string,
+): Promise<{ cardId: string; lessonId: string; anchor: string; suspended: boolean; leech: boolean; lapses: number }[]> {
+  const rows = await getDb().cardState.findMany({
+    where: { userId, card: { retiredAt: null }, OR: [{ suspendedAt: { not: null } }, { leech: true }] },
+    include: { card: { select: { lessonId: true, anchor: true } } },
+    orderBy: { cardId: 'asc' },
+  });
+  return rows.map((r) => ({
+    cardId: r.cardId,
+    lessonId: r.card.lessonId,
+    anchor: r.card.anchor,
+    suspended: r.suspendedAt !== null,
+    leech: r.leech,
+    lapses: r.lapses,
+  }));
+}
+
+// ── Stats ───────────────────────────────────────────────────────────────────────────────────
+
+export interface DayCount {
+  date: string;
+  count: number;
+}
+
+export interface ReviewStats {
+  today: string;
+  timezone: string;
+  /** Reviews per review day, the last 26 weeks (oldest first, every day present). */
+  calendar: DayCount[];
+  /** Cards due per day for the next 30 days; overdue cards count on day one. */
+  forecast: DayCount[];
+  /** True retention (share of reviews of mature-state cards not rated Again), last 30 days. */
+  retention: {
+    desired: number;
+    overall: { reviews: number; recalled: number };
+    byPart: { partId: string; reviews: number; recalled: number }[];
+  };
+  states: { new: number; learning: number; review: number; relearning: number; suspended: number; leeches: number };
+  /** Reviews and minutes spent per day, the last 30 days. */
+  daily: { date: string; reviews: number; minutes: number }[];
+  /** Consecutive review days ending today (or yesterday, if today has none yet). */
+  streak: number;
+  totalReviews: number;
+}
+
+function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Everything the Stats page draws, in the learner's days (zone + day boundary). */
+export async function getReviewStats(userId: string, now: Date): Promise<ReviewStats> {
+  const db = getDb();
+  const settings = await getReviewSettings(userId);
+  const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
+  const dateOf = (d: Date) => reviewDayAt(d, settings.timezone, settings.dayStartHour).date;
+  const since = new Date(day.start.getTime() - 190 * 86_400_000);
+  const [logs, cards, totalReviews, allDates] = await Promise.all([
+    db.reviewLog.findMany({
+      where: { userId, reviewedAt: { gte: since } },
+      select: { reviewedAt: true, rating: true, state: true, durationMs: true, card: { select: { partId: true } } },
+    }),
+    db.cardState.findMany({
+      where: { userId, card: { retiredAt: null } },
+      select: { state: true, due: true, suspendedAt: true, leech: true },
+    }),
+    db.reviewLog.count({ where: { userId } }),
+    db.reviewLog.findMany({ where: { userId }, select: { reviewedAt: true }, orderBy: { reviewedAt: 'desc' }, take: 5000 }),
+  ]);
+  const perDay = new Map<string, { reviews: number; ms: number }>();
+  const since30 = addDays(day.date, -29);
+  let reviews = 0;
+  let recalled = 0;
+  const parts = new Map<string, { reviews: number; recalled: number }>();
+  for (const l of logs) {
+    const date = dateOf(l.reviewedAt);
+    const e = perDay.get(date) ?? { reviews: 0, ms: 0 };
+    e.reviews += 1;
+    e.ms += l.durationMs ?? 0;
+    perDay.set(date, e);
+    if (date >= since30 && l.state === CardStateCode.review) {
+      reviews += 1;
+      const ok = l.rating > 1 ? 1 : 0;
+      recalled += ok;
+      const p = parts.get(l.card.partId) ?? { reviews: 0, recalled: 0 };
+      p.reviews += 1;
+      p.recalled += ok;
+      parts.set(l.card.partId, p);
+    }
+  }
+  const calendar: DayCount[] = [];
+  for (let i = 26 * 7 - 1; i >= 0; i -= 1) {
+    const date = addDays(day.date, -i);
+    calendar.push({ date, count: perDay.get(date)?.reviews ?? 0 });
+  }
+  const daily = calendar
+    .slice(-30)
+    .map((d) => ({ date: d.date, reviews: d.count, minutes: Math.round((perDay.get(d.date)?.ms ?? 0) / 6000) / 10 }));
+  const forecastMap = new Map<string, number>();
+  const states = { new: 0, learning: 0, review: 0, relearning: 0, suspended: 0, leeches: 0 };
+  for (const c of cards) {
+    if (c.leech) states.leeches += 1;
+    if (c.suspendedAt !== null) {
+      states.suspended += 1;
+      continue;
+    }
+    if (c.state === CardStateCode.new) states.new += 1;
+    else if (c.state === CardStateCode.learning) states.learning += 1;
+    else if (c.state === CardStateCode.review) states.review += 1;
+    else states.relearning += 1;
+    if (c.state === CardStateCode.new) continue;
+    const date = c.due < day.start ? day.date : dateOf(c.due);
+    forecastMap.set(date, (forecastMap.get(date) ?? 0) + 1);
+  }
+  const forecast = Array.from({ length: 30 }, (_, i) => {
+    const date = addDays(day.date, i);
+    return { date, count: forecastMap.get(date) ?? 0 };
+  });
+  const reviewDates = new Set(allDates.map((d) => dateOf(d.reviewedAt)));
+  let streak = 0;
+  let cursor = reviewDates.has(day.date) ? day.date : addDays(day.date, -1);
+  while (reviewDates.has(cursor)) {
+    streak += 1;
+    cursor = addDays(cursor, -1);
+  }
+  return {
+    today: day.date,
+    timezone: settings.timezone,
+    calendar,
+    forecast,
+    retention: {
+      desired: settings.desiredRetention,
+      overall: { reviews, recalled },
+      byPart: [...parts].map(([partId, v]) => ({ partId, ...v })).sort((a, b) => (a.partId < b.partId ? -1 : 1)),
+    },
+    states,
+    daily,
+    streak,
+    totalReviews,
+  };
 }

@@ -40,11 +40,18 @@ describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light
         headers: { origin: app.server.url },
       });
       expect(signUp.status()).toBe(201);
+      // Every card in the queue, so the Review page shows a card (not its empty end screen).
+      const all = await context.request.put(`${app.server.url}/api/settings/learning`, {
+        data: { cardIntroduction: 'all' },
+        headers: { origin: app.server.url },
+      });
+      expect(all.status()).toBe(200);
       for (const path of [
         '/today',
         '/learn',
         '/learn/syscall-boundary',
         '/review',
+        '/review/stats',
         '/quizzes',
         '/quizzes/slow-app',
         '/labs',
@@ -56,6 +63,6 @@ describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light
       }
       expect(problems, problems.join('\n')).toEqual([]);
       await context.close();
-    });
+    }, 240_000); // ten pages, two of them charts and a full review queue, on a shared 2-core machine
   }
 });

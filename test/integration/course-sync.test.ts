@@ -54,6 +54,7 @@ describe('content sync into the database (lib/course)', () => {
         elapsedDays: 0,
         scheduledDays: 1,
         reviewedAt: t('3'),
+        previousCard: '{}',
       },
     });
 

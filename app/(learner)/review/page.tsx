@@ -1,61 +1,74 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Reviewer } from '@/app/components/Reviewer';
+import { ReviewSettingsForm } from '@/app/components/ReviewSettingsForm';
+import { UnsuspendButton } from '@/app/components/UnsuspendButton';
 import { requireViewerForPage } from '@/lib/auth';
-import { getQueueOverview } from '@/lib/course';
+import { getCourse } from '@/lib/course';
+import { getReviewSession } from '@/lib/review';
+import { listSetAsideCards } from '@/lib/srs';
 
 export const metadata: Metadata = { title: 'Review' };
 
 export default async function ReviewPage() {
   const viewer = await requireViewerForPage();
-  const q = await getQueueOverview(viewer.id, new Date());
+  const [session, setAside] = await Promise.all([getReviewSession(viewer.id, new Date()), listSetAsideCards(viewer.id)]);
+  const lessons = new Map(getCourse().lessons.map((l) => [l.id, l.title]));
+  const { fsrsParameters: _weights, ...editable } = session.settings;
   return (
     <div className="stack">
-      <div>
-        <h1>Review</h1>
-        <p className="page-lead">Your review queue: cards join it as you read lessons (or all at once, if you chose that on Learn).</p>
+      <div className="page-head">
+        <div>
+          <h1>Review</h1>
+          <p className="page-lead">
+            <span data-testid="queue-size">{session.inQueue}</span> cards in your queue,{' '}
+            <span data-testid="queue-due">{session.dueNow}</span> due now. Today ({session.day.date}): {session.doneToday} reviewed so far.{' '}
+            {session.buried > 0 && `${session.buried} sibling card${session.buried === 1 ? '' : 's'} wait until tomorrow.`}
+          </p>
+        </div>
+        <Link href="/review/stats" className="btn">
+          Stats and export
+        </Link>
       </div>
-      <section className="grid" aria-label="Queue">
-        <div className="card">
-          <h2>In your queue</h2>
-          <div className="stat" data-testid="queue-size">
-            {q.inQueue}
-          </div>
-        </div>
-        <div className="card">
-          <h2>Due now</h2>
-          <div className="stat" data-testid="queue-due">
-            {q.dueNow}
-          </div>
-        </div>
-      </section>
-      <p className="notice" role="status">
-        Reviewing cards (FSRS scheduling with keyboard rating) is not built yet. The queue above is real: these cards are waiting for it.
-      </p>
-      {q.lessons.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Cards in your queue by lesson</caption>
-            <thead>
-              <tr>
-                <th scope="col">Lesson</th>
-                <th scope="col" className="num">
-                  Cards in queue
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.lessons.map((l) => (
-                <tr key={l.id}>
-                  <td>
-                    <Link href={`/learn/${l.id}`}>{l.title}</Link>
-                  </td>
-                  <td className="num">{l.cards}</td>
+      <Reviewer session={session} userId={viewer.id} />
+      {setAside.length > 0 && (
+        <section aria-labelledby="set-aside">
+          <h2 id="set-aside">Set aside</h2>
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">Suspended cards and leeches</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Card</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Re-read</th>
+                  <th scope="col">
+                    <span className="sr-only">Action</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {setAside.map((c) => (
+                  <tr key={c.cardId}>
+                    <td>{c.cardId}</td>
+                    <td>{[c.leech ? `leech (${c.lapses} lapses)` : '', c.suspended ? 'suspended' : ''].filter(Boolean).join(', ')}</td>
+                    <td>
+                      <Link href={`/learn/${c.lessonId}#${c.anchor}`}>{lessons.get(c.lessonId) ?? c.lessonId}</Link>
+                    </td>
+                    <td>{c.suspended && <UnsuspendButton cardId={c.cardId} />}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
       )}
+      <details className="card">
+        <summary>
+          <h2 className="inline-h2">Review settings</h2>
+        </summary>
+        <ReviewSettingsForm initial={editable} />
+      </details>
     </div>
   );
 }

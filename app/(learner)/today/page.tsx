@@ -3,17 +3,18 @@ import Link from 'next/link';
 import { requireViewerForPage } from '@/lib/auth';
 import { getCourse, nextUnreadLesson } from '@/lib/course';
 import { getLearnerToday } from '@/lib/learners';
+import { loadDailyQueue } from '@/lib/srs';
 
 export const metadata: Metadata = { title: 'Today' };
-
-function startOfUtcDay(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-}
 
 export default async function TodayPage() {
   const viewer = await requireViewerForPage();
   const now = new Date();
-  const [today, next] = await Promise.all([getLearnerToday(viewer.id, now, startOfUtcDay(now)), nextUnreadLesson(viewer.id)]);
+  // "Today" is the learner's review day: their time zone, starting at their day-start hour.
+  // The queue's counts are what the Review page will show (daily limits, burying, suspensions).
+  const queue = await loadDailyQueue(viewer.id, now, 0);
+  const [today, next] = await Promise.all([getLearnerToday(viewer.id, now, new Date(queue.day.start)), nextUnreadLesson(viewer.id)]);
+  const cardsDue = queue.counts.learning + queue.counts.review + queue.counts.new;
   const quizCount = getCourse().quizzes.length;
   return (
     <div className="stack">
@@ -25,12 +26,13 @@ export default async function TodayPage() {
         <div className="card">
           <h2>Cards due</h2>
           <div className="stat" data-testid="cards-due">
-            {today.cardsDue}
+            {cardsDue}
           </div>
           <p className="muted">
             {today.cardsInQueue === 0
               ? 'No cards in your queue yet. Cards join it as you read lessons.'
-              : `${today.cardsInQueue} cards in your queue; ${today.reviewsToday} reviewed today.`}
+              : `${today.cardsInQueue} cards in your queue; ${today.reviewsToday} reviewed today.`}{' '}
+            {cardsDue > 0 && <Link href="/review">Review now</Link>}
           </p>
         </div>
         <div className="card">

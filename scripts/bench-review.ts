@@ -1,0 +1,60 @@
+/**
+ * npm run bench:review — "rate this card, give me the next ones" against the real server.
+ *
+ * For each database (PostgreSQL first when reachable, then the embedded SQLite file): start the
+ * production server on a fresh database, sign up BENCH_LEARNERS learners (default 50), give each
+ * 500 cards with 90 days of review history, then let all of them rate at once, one request in
+ * flight each, for BENCH_SECONDS (default 20) after a 3-second warm-up. Latency is measured at the
+ * client over loopback HTTP, so it is an upper bound on server time (it includes HTTP parsing and
+ * the session lookup). The last line is read by scripts and stays exactly:
+ *   review p50_ms=<x> p99_ms=<x> ratings_per_s=<x> db=sqlite
+ * Needs a production build (`npx next build`).
+ */
+import { postgresReachable, startServer } from '../test/helpers/server';
+import { quantile, runLearners, seedHistory, signUpLearners } from './review-load';
+
+const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 50);
+/** Which databases to run: `postgresql,sqlite` (default), or one of them. SQLite always runs last. */
+const DBS = (process.env.BENCH_DBS ?? 'postgresql,sqlite').split(',');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
+
+async function bench(provider: 'sqlite' | 'postgresql'): Promise<string> {
+  const server = await startServer({ provider, env: { SEED_DEMO: 'false' } });
+  try {
+    process.env.DATABASE_URL = server.env.DATABASE_URL;
+    const { getDb, closeDb } = await import('@/lib/db');
+    const learners = await signUpLearners(server.url, LEARNERS);
+    const t0 = performance.now();
+    const logs = await seedHistory(getDb(), learners, new Date());
+    console.error(
+      `[${provider}] ${learners.length} learners × 500 cards, ${logs} review-log rows seeded in ${fmt((performance.now() - t0) / 1000)} s`,
+    );
+    await closeDb();
+    const warm = Date.now() + 3000;
+    await runLearners(learners, { stop: () => Date.now() > warm, seed: 1 });
+    const end = Date.now() + SECONDS * 1000;
+    const r = await runLearners(learners, { stop: () => Date.now() > end, seed: 2 });
+    const line = `review p50_ms=${fmt(quantile(r.latencies, 0.5))} p99_ms=${fmt(quantile(r.latencies, 0.99))} ratings_per_s=${fmt(r.latencies.length / r.seconds)} db=${provider}`;
+    console.error(
+      `[${provider}] ${r.latencies.length} ratings by ${learners.length} concurrent learners in ${fmt(r.seconds)} s, ${r.retries} retries`,
+    );
+    return line;
+  } finally {
+    await server.cleanup();
+    const { closeDb } = await import('@/lib/db');
+    await closeDb().catch(() => undefined);
+  }
+}
+
+const lines: string[] = [];
+if (DBS.includes('postgresql')) {
+  if (await postgresReachable()) lines.push(await bench('postgresql'));
+  else console.error('PostgreSQL not reachable at TEST_POSTGRES_URL: skipping its run');
+}
+// getDb caches one client per process; the SQLite run needs a fresh one.
+const { closeDb } = await import('@/lib/db');
+await closeDb();
+if (DBS.includes('sqlite')) lines.push(await bench('sqlite'));
+for (const l of lines) console.log(l);
+process.exit(0);
