@@ -15,11 +15,19 @@ const LEDGER = '/opt/labs/syscall-tax/ledger';
 
 /** name → argv. The service (counterd --serve) runs in the background for the /proc captures; $PID is its pid. */
 const COMMANDS: [string, string[]][] = [
-  ['perf-stat', ['/usr/bin/perf', 'stat', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '20000', '--seed', '1']],
-  ['perf-stat-x', ['/usr/bin/perf', 'stat', '-x,', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '20000', '--seed', '1']],
-  ['perf-trace-s', ['/usr/bin/perf', 'trace', '-s', '--', COUNTERD, '--ops', '20000', '--seed', '1']],
-  ['strace-c-f', ['/usr/bin/strace', '-c', '-f', '--', COUNTERD, '--ops', '20000', '--seed', '1']],
-  ['strace-f-futex', ['/usr/bin/strace', '-f', '-e', 'trace=futex', '--', COUNTERD, '--ops', '20000', '--seed', '1']],
+  ['perf-stat', ['/usr/bin/perf', 'stat', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  ['perf-stat-x', ['/usr/bin/perf', 'stat', '-x,', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  ['perf-trace-s', ['/usr/bin/perf', 'trace', '-s', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  ['strace-c-f', ['/usr/bin/strace', '-c', '-f', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  ['strace-f-futex', ['/usr/bin/strace', '-f', '-o', '/proc/self/fd/1', '-e', 'trace=futex', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  [
+    'perf-stat-x-futex',
+    ['/usr/bin/perf', 'stat', '-x,', '-e', 'syscalls:sys_enter_futex', '--', COUNTERD, '--ops', '2000', '--seed', '1'],
+  ],
+  [
+    'perf-stat-x-writes',
+    ['/usr/bin/perf', 'stat', '-x,', '-e', 'syscalls:sys_enter_write,syscalls:sys_enter_writev', '--', LEDGER, '--out', '/tmp/ledger.out', '--records', '2000'],
+  ],
   ['counterd-locks', [COUNTERD, '--locks']],
   ['strace-c-ledger-fields', ['/usr/bin/strace', '-c', '-f', '-e', 'trace=write,writev', '--', LEDGER, '--out', '/tmp/ledger.out', '--records', '2000']],
   [
@@ -31,6 +39,8 @@ const COMMANDS: [string, string[]][] = [
     [
       '/usr/bin/strace',
       '-f',
+      '-o',
+      '/proc/self/fd/1',
       '-e',
       'trace=open,openat,creat,truncate,ftruncate,write,fsync,fdatasync,sync,syncfs,rename,renameat,renameat2',
       '--',

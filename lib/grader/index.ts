@@ -1,0 +1,8 @@
+/**
+ * lib/grader — the pure core of lab grading: parsers of guest outputs, the check runner's
+ * vocabulary, per-session drawn truth, and one grader per lab. No Node APIs, no Prisma: the lab
+ * feature (lib/labs) injects the VM (exec, scratch VMs), the clock and the nonces. See README.md.
+ */
+export * from './check';
+export * from './parse';
+export { type Draw, drawFor } from './seed';
