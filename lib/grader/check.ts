@@ -89,10 +89,16 @@ export interface LabGrader {
   labId: string;
   tasks: readonly TaskCheck[];
   /**
-   * Root shell commands (argv) that apply this session's drawn truth after the restore, before
-   * the learner gets the shell. Deterministic for a seed.
+   * Applies this session's drawn truth after the restore (or after the lab's setup), before the
+   * learner gets the shell: e.g. starts the service with the seed-derived configuration.
+   * Deterministic for a seed. Runs through the same guarded exec as checks.
    */
-  sessionSetup?(seed: string): string[][];
+  prepareSession?(ctx: { seed: string; exec: GuestExec }): Promise<void>;
+  /**
+   * For answer tasks: this session's right answer and a plausible wrong one (another session's
+   * truth). The proof harness (npm run test:labs) and the tamper tests use it; the UI never does.
+   */
+  drawnAnswers?(seed: string): Record<string, { truth: string; wrong: string }>;
 }
 
 export class GraderError extends Error {}

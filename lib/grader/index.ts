@@ -6,3 +6,7 @@
 export * from './check';
 export * from './parse';
 export { type Draw, drawFor } from './seed';
+export { LAB_GRADERS } from './labs';
+export { expectedLedger } from './labs/syscall-tax';
+export { hotLockOf, serviceSeed } from './labs/futex-contention';
+export { inPlaceWrites } from './labs/durable-write';
