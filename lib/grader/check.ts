@@ -110,7 +110,7 @@ export function requireAbsolute(argv: readonly string[]): void {
 
 /** Wraps an exec so every call is checked for an absolute argv[0]. */
 export function guardedExec(exec: GuestExec): GuestExec {
-  return (argv, opts) => {
+  return async (argv, opts) => {
     requireAbsolute(argv);
     return exec(argv, opts);
   };

@@ -110,6 +110,13 @@ async function durableSave(ctx: CheckContext): Promise<Verdict> {
           'settings.conf was opened for writing in place. A power cut between its truncation and the write leaves it empty or half-written: write a temporary file in the same directory and rename it over the old one.',
         evidence: [{ source: 'in-place writes of the live file', lines: inPlace.map((c) => `${c.syscall}(${c.args}) = ${c.result}`) }, ...evidence],
       };
+    const replaced = calls.some((c) => /^rename/.test(c.syscall) && c.result === '0' && isTarget(pathsOf(c)[1] ?? ''));
+    if (after === `${value}\n` && !replaced)
+      return {
+        passed: false,
+        reason: 'The new content reached the disk, but settings.conf was never replaced by a rename, so there was a moment when it was neither old nor new.',
+        evidence,
+      };
     if (after === `${value}\n`)
       return { passed: true, reason: 'The new content survived a power cut the moment save.sh returned, and the live file was only ever replaced by a rename.', evidence };
     if (after === OLD_CONTENT) {
