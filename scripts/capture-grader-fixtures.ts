@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ARCHES, type Arch, ArchSchema, loadCurrentImages, QemuBackend } from '@/lib/labs';
+import { ARCHES, type Arch, ArchSchema, loadCurrentImages, QemuBackend } from '@/lib/vm';
 
 const root = process.cwd();
 const outRoot = path.join(root, 'test/fixtures/grader');

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type GuestExec, LAB_GRADERS, type LabGrader, runChecks, type ScratchVm, type TaskResult } from '@/lib/grader';
-import { ARCHES, type Arch, ArchSchema, loadCurrentImages, QemuBackend } from '@/lib/labs';
+import { ARCHES, type Arch, ArchSchema, loadCurrentImages, QemuBackend } from '@/lib/vm';
 
 const root = process.cwd();
 const CaseSchema = z.strictObject({
