@@ -15,24 +15,72 @@ const LEDGER = '/opt/labs/syscall-tax/ledger';
 
 /** name → argv. The service (counterd --serve) runs in the background for the /proc captures; $PID is its pid. */
 const COMMANDS: [string, string[]][] = [
-  ['perf-stat', ['/usr/bin/perf', 'stat', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
-  ['perf-stat-x', ['/usr/bin/perf', 'stat', '-x,', '-e', 'task-clock,context-switches,cpu-migrations,page-faults', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
+  [
+    'perf-stat',
+    [
+      '/usr/bin/perf',
+      'stat',
+      '-e',
+      'task-clock,context-switches,cpu-migrations,page-faults',
+      '--',
+      COUNTERD,
+      '--ops',
+      '2000',
+      '--seed',
+      '1',
+    ],
+  ],
+  [
+    'perf-stat-x',
+    [
+      '/usr/bin/perf',
+      'stat',
+      '-x,',
+      '-e',
+      'task-clock,context-switches,cpu-migrations,page-faults',
+      '--',
+      COUNTERD,
+      '--ops',
+      '2000',
+      '--seed',
+      '1',
+    ],
+  ],
   ['perf-trace-s', ['/usr/bin/perf', 'trace', '-s', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
   ['strace-c-f', ['/usr/bin/strace', '-c', '-f', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
-  ['strace-f-futex', ['/usr/bin/strace', '-f', '-o', '/proc/self/fd/1', '-e', 'trace=futex', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
   [
-    'perf-stat-x-futex',
-    ['/usr/bin/perf', 'stat', '-x,', '-e', 'syscalls:sys_enter_futex', '--', COUNTERD, '--ops', '2000', '--seed', '1'],
+    'strace-f-futex',
+    ['/usr/bin/strace', '-f', '-o', '/proc/self/fd/1', '-e', 'trace=futex', '--', COUNTERD, '--ops', '2000', '--seed', '1'],
   ],
+  ['perf-stat-x-futex', ['/usr/bin/perf', 'stat', '-x,', '-e', 'syscalls:sys_enter_futex', '--', COUNTERD, '--ops', '2000', '--seed', '1']],
   [
     'perf-stat-x-writes',
-    ['/usr/bin/perf', 'stat', '-x,', '-e', 'syscalls:sys_enter_write,syscalls:sys_enter_writev', '--', LEDGER, '--out', '/tmp/ledger.out', '--records', '2000'],
+    [
+      '/usr/bin/perf',
+      'stat',
+      '-x,',
+      '-e',
+      'syscalls:sys_enter_write,syscalls:sys_enter_writev',
+      '--',
+      LEDGER,
+      '--out',
+      '/tmp/ledger.out',
+      '--records',
+      '2000',
+    ],
   ],
   ['counterd-locks', [COUNTERD, '--locks']],
-  ['strace-c-ledger-fields', ['/usr/bin/strace', '-c', '-f', '-e', 'trace=write,writev', '--', LEDGER, '--out', '/tmp/ledger.out', '--records', '2000']],
+  [
+    'strace-c-ledger-fields',
+    ['/usr/bin/strace', '-c', '-f', '-e', 'trace=write,writev', '--', LEDGER, '--out', '/tmp/ledger.out', '--records', '2000'],
+  ],
   [
     'strace-c-ledger-batched',
-    ['/bin/sh', '-c', `printf 'flush = write\\nbatch = 256\\n' > /tmp/ledger.conf && /usr/bin/strace -c -f -e trace=write,writev -- ${LEDGER} --out /tmp/ledger.out --records 2000 --config /tmp/ledger.conf`],
+    [
+      '/bin/sh',
+      '-c',
+      `printf 'flush = write\\nbatch = 256\\n' > /tmp/ledger.conf && /usr/bin/strace -c -f -e trace=write,writev -- ${LEDGER} --out /tmp/ledger.out --records 2000 --config /tmp/ledger.conf`,
+    ],
   ],
   [
     'strace-f-durable',
@@ -53,6 +101,7 @@ const COMMANDS: [string, string[]][] = [
   ['proc-smaps_rollup', ['/bin/cat', '/proc/$PID/smaps_rollup']],
   ['proc-io', ['/bin/cat', '/proc/$PID/io']],
   ['proc-task-stat', ['/bin/sh', '-c', 'cat /proc/$PID/task/*/stat']],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
   ['proc-task-wchan', ['/bin/sh', '-c', 'for t in /proc/$PID/task/*; do printf "%s %s\\n" "${t##*/}" "$(cat $t/wchan)"; done']],
   ['proc-pressure-cpu', ['/bin/cat', '/proc/pressure/cpu']],
   ['proc-pressure-memory', ['/bin/cat', '/proc/pressure/memory']],
@@ -63,7 +112,10 @@ const COMMANDS: [string, string[]][] = [
 ];
 
 async function capture(backend: QemuBackend, arch: Arch): Promise<void> {
-  const vm = await backend.start({ learnerId: 'capture', labId: 'hello', arch, user: 'student' }, `capture${process.pid}${arch.replace('_', '')}`);
+  const vm = await backend.start(
+    { learnerId: 'capture', labId: 'hello', arch, user: 'student' },
+    `capture${process.pid}${arch.replace('_', '')}`,
+  );
   const dir = path.join(outRoot, arch);
   await fs.mkdir(dir, { recursive: true });
   try {

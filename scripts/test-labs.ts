@@ -22,7 +22,11 @@ const CaseSchema = z.strictObject({
   answers: z.record(z.string(), z.string()).default({}),
   expect: z.record(z.string(), z.enum(['pass', 'fail'])),
 });
-const LabYamlSchema = z.looseObject({ id: z.string(), arches: z.array(ArchSchema), disk: z.object({ seed: z.string().optional() }).optional() });
+const LabYamlSchema = z.looseObject({
+  id: z.string(),
+  arches: z.array(ArchSchema),
+  disk: z.object({ seed: z.string().optional() }).optional(),
+});
 
 interface Case {
   lab: string;
@@ -50,7 +54,12 @@ async function loadCases(lab: string, grader: LabGrader): Promise<Case[]> {
 const execOf =
   (vm: { exec: QemuVm['exec'] }): GuestExec =>
   async (argv, opts) => {
-    const r = await vm.exec([...argv], { user: opts?.user ?? 'root', timeoutMs: opts?.timeoutMs, stdin: opts?.stdin, maxOutput: opts?.maxOutput });
+    const r = await vm.exec([...argv], {
+      user: opts?.user ?? 'root',
+      timeoutMs: opts?.timeoutMs,
+      stdin: opts?.stdin,
+      maxOutput: opts?.maxOutput,
+    });
     return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, stdout: r.stdout, stderr: r.stderr };
   };
 type QemuVm = Awaited<ReturnType<QemuBackend['start']>>;
@@ -92,10 +101,13 @@ async function runCase(backend: QemuBackend, c: Case, arch: Arch): Promise<{ res
     if (c.homeDir) {
       for (const name of await fs.readdir(c.homeDir)) {
         const st = await fs.stat(path.join(c.homeDir, name));
-        const r = await exec(['/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', `/home/student/${name}`, (st.mode & 0o777).toString(8)], {
-          user: 'student',
-          stdin: await fs.readFile(path.join(c.homeDir, name), 'utf8'),
-        });
+        const r = await exec(
+          ['/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', `/home/student/${name}`, (st.mode & 0o777).toString(8)],
+          {
+            user: 'student',
+            stdin: await fs.readFile(path.join(c.homeDir, name), 'utf8'),
+          },
+        );
         if (r.exitCode !== 0) throw new Error(`placing ${name}: ${r.stderr}`);
       }
     }
@@ -159,7 +171,8 @@ const backend = new QemuBackend({ images, runDir });
 
 const labs = [...LAB_GRADERS.keys()].filter((l) => only.length === 0 || only.includes(l)).sort();
 const jobs: { c: Case; arch: Arch }[] = [];
-for (const lab of labs) for (const c of await loadCases(lab, LAB_GRADERS.get(lab) as LabGrader)) for (const arch of arches) jobs.push({ c, arch });
+for (const lab of labs)
+  for (const c of await loadCases(lab, LAB_GRADERS.get(lab) as LabGrader)) for (const arch of arches) jobs.push({ c, arch });
 const rows: string[] = [];
 let failed = 0;
 const t0 = performance.now();
@@ -169,10 +182,13 @@ try {
     try {
       const r = await runCase(backend, c, arch);
       if (!r.ok) failed++;
-      const cells = r.results.map((x) => `${x.taskId}=${x.passed ? 'pass' : 'fail'}${(c.expect[x.taskId] ?? 'fail') === (x.passed ? 'pass' : 'fail') ? '' : '(!)'}`);
+      const cells = r.results.map(
+        (x) => `${x.taskId}=${x.passed ? 'pass' : 'fail'}${(c.expect[x.taskId] ?? 'fail') === (x.passed ? 'pass' : 'fail') ? '' : '(!)'}`,
+      );
       line = `${r.ok ? 'ok  ' : 'FAIL'} ${c.lab.padEnd(18)} ${arch.padEnd(8)} ${c.name.padEnd(26)} ${(r.ms / 1000).toFixed(1).padStart(5)} s  ${cells.join(' ')}`;
       if (!r.ok || verbose)
-        for (const x of r.results) line += `\n       ${x.taskId}: ${x.reason}\n${x.evidence.map((e) => `         [${e.source}]\n${e.lines.map((l) => `           ${l}`).join('\n')}`).join('\n')}`;
+        for (const x of r.results)
+          line += `\n       ${x.taskId}: ${x.reason}\n${x.evidence.map((e) => `         [${e.source}]\n${e.lines.map((l) => `           ${l}`).join('\n')}`).join('\n')}`;
     } catch (err) {
       failed++;
       line = `FAIL ${c.lab.padEnd(18)} ${arch.padEnd(8)} ${c.name.padEnd(26)} error: ${err instanceof Error ? err.message : String(err)}`;
@@ -183,7 +199,9 @@ try {
 } finally {
   await backend.shutdown();
 }
-console.log(`\nlab                ${'arch'.padEnd(8)} case (${((performance.now() - t0) / 1000).toFixed(0)} s in all, ${concurrency} at a time)`);
+console.log(
+  `\nlab                ${'arch'.padEnd(8)} case (${((performance.now() - t0) / 1000).toFixed(0)} s in all, ${concurrency} at a time)`,
+);
 for (const r of rows.sort()) console.log(r.split('\n')[0]);
 console.log(`labs-proof labs=${labs.length} arches=2 cases=${jobs.length} failed=${failed}`);
 process.exitCode = failed === 0 ? 0 : 1;

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
+import { LabTasks, type LabTaskView } from './LabTasks';
 
 type Arch = 'x86_64' | 'aarch64';
 
@@ -33,7 +34,17 @@ function formatLeft(ms: number): string {
  * VM's serial console over the terminal WebSocket (lib/terminal/protocol.ts). A reload finds the
  * same VM: the page passes the learner's running session in, and the socket replays recent output.
  */
-export function LabWorkbench({ labId, arches, initial }: { labId: string; arches: Arch[]; initial: SessionView | null }) {
+export function LabWorkbench({
+  labId,
+  arches,
+  initial,
+  tasks = [],
+}: {
+  labId: string;
+  arches: Arch[];
+  initial: SessionView | null;
+  tasks?: LabTaskView[];
+}) {
   const [arch, setArch] = useState<Arch>(initial?.arch ?? arches[0] ?? 'x86_64');
   // A session still `starting` (its setup is running, e.g. the page was reloaded meanwhile) is not
   // attached to: the start request below waits for it to be ready, then the terminal connects.
@@ -291,6 +302,7 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
         </div>
       </div>
       <div className="terminal-host" ref={termHost} data-testid="terminal" />
+      {tasks.length > 0 && <LabTasks labId={labId} sessionId={live && session ? session.id : null} tasks={tasks} />}
     </section>
   );
 }

@@ -157,5 +157,8 @@ export function expectOk(what: string, r: GuestOutput): GuestOutput {
 }
 
 export function lastLines(text: string, n: number): string[] {
-  return text.split('\n').filter((l) => l.length > 0).slice(-n);
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .slice(-n);
 }

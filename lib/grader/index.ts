@@ -4,9 +4,9 @@
  * feature (lib/labs) injects the VM (exec, scratch VMs), the clock and the nonces. See README.md.
  */
 export * from './check';
+export { LAB_GRADERS } from './labs';
+export { inPlaceWrites } from './labs/durable-write';
+export { hotLockOf, serviceSeed } from './labs/futex-contention';
+export { expectedLedger } from './labs/syscall-tax';
 export * from './parse';
 export { type Draw, drawFor } from './seed';
-export { LAB_GRADERS } from './labs';
-export { expectedLedger } from './labs/syscall-tax';
-export { hotLockOf, serviceSeed } from './labs/futex-contention';
-export { inPlaceWrites } from './labs/durable-write';

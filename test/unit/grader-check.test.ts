@@ -42,7 +42,11 @@ describe('check runner', () => {
         { id: 'c', check: async () => ({ passed: true, reason: 'fine', evidence: [{ source: 's', lines: ['l'] }] }) },
       ],
     };
-    const results = await runChecks(grader, baseCtx(async () => ok('')), { a: '  ' });
+    const results = await runChecks(
+      grader,
+      baseCtx(async () => ok('')),
+      { a: '  ' },
+    );
     expect(results.map((r) => [r.taskId, r.passed])).toEqual([
       ['a', false],
       ['b', false],
@@ -50,7 +54,14 @@ describe('check runner', () => {
     ]);
     expect(results[0]?.reason).toBe('No answer given yet.');
     expect(results[1]?.reason).toMatch(/absolute paths/);
-    expect(await runChecks(grader, baseCtx(async () => ok('')), {}, ['c'])).toHaveLength(1);
+    expect(
+      await runChecks(
+        grader,
+        baseCtx(async () => ok('')),
+        {},
+        ['c'],
+      ),
+    ).toHaveLength(1);
   });
 });
 
@@ -80,16 +91,21 @@ describe('futex-contention: name the lock, on a real strace capture (counterd --
   };
   for (const arch of ['x86_64', 'aarch64'])
     it(`${arch}: passes the measured lock, fails another session's answer`, async () => {
-      const [right] = await runChecks(grader, { ...baseCtx(guest(arch)), arch: arch as 'x86_64' }, { 'name-lock': 'accounts' }, ['name-lock']);
+      const [right] = await runChecks(grader, { ...baseCtx(guest(arch)), arch: arch as 'x86_64' }, { 'name-lock': 'accounts' }, [
+        'name-lock',
+      ]);
       expect(right).toMatchObject({ passed: true });
       expect(right?.evidence[0]?.lines[0]).toMatch(/^accounts 0x[0-9a-f]+: \d+ calls$/);
-      const [wrong] = await runChecks(grader, { ...baseCtx(guest(arch)), arch: arch as 'x86_64' }, { 'name-lock': 'sessions' }, ['name-lock']);
+      const [wrong] = await runChecks(grader, { ...baseCtx(guest(arch)), arch: arch as 'x86_64' }, { 'name-lock': 'sessions' }, [
+        'name-lock',
+      ]);
       expect(wrong).toMatchObject({ passed: false });
       expect(wrong?.reason).toMatch(/sessions saw 0 futex calls/);
     });
 
   it('fails when the service the lab started is gone or replaced', async () => {
-    const impostor: GuestExec = async (argv) => (argv.join(' ') === '/bin/cat /run/kmap/counterd.pid' ? ok('123 1\n') : ok('/home/student/counterd\n'));
+    const impostor: GuestExec = async (argv) =>
+      argv.join(' ') === '/bin/cat /run/kmap/counterd.pid' ? ok('123 1\n') : ok('/home/student/counterd\n');
     const [r] = await runChecks(grader, baseCtx(impostor), { 'name-lock': 'accounts' }, ['name-lock']);
     expect(r).toMatchObject({ passed: false });
     expect(r?.reason).toMatch(/no longer running/);
@@ -97,7 +113,7 @@ describe('futex-contention: name the lock, on a real strace capture (counterd --
 });
 
 describe('syscall-tax', () => {
-  it("knows the ledger byte for byte (first records of a real run of ledger on the host)", () => {
+  it('knows the ledger byte for byte (first records of a real run of ledger on the host)', () => {
     expect(expectedLedger(5)).toBe(
       '00000000,acct-0000,0.00\n00000001,acct-7919,4729.01\n00000002,acct-5838,9458.02\n00000003,acct-3757,14187.03\n00000004,acct-1676,18916.04\n',
     );
@@ -105,7 +121,10 @@ describe('syscall-tax', () => {
 
   it('does not believe a perf that is not counting (a fake perf prints nothing the parser accepts)', async () => {
     const grader = LAB_GRADERS.get('syscall-tax') as LabGrader;
-    const [r] = await runChecks(grader, baseCtx(async () => ok('', 'write: 0\n')));
+    const [r] = await runChecks(
+      grader,
+      baseCtx(async () => ok('', 'write: 0\n')),
+    );
     expect(r).toMatchObject({ passed: false });
     expect(r?.reason).toMatch(/could not gather its evidence: perf stat did not count/);
   });

@@ -161,7 +161,15 @@ describe('parsers refuse what they do not understand', () => {
   });
   it('keeps a comm with spaces and parentheses whole', () => {
     const line = '7 (my (odd) name) S 1 7 7 0 -1 4194304 53 0 2 0 11 15 0 0 20 0 3 0 514 34770944 9 18446744073709551615';
-    expect(parseTaskStats(line)[0]).toMatchObject({ pid: 7, comm: 'my (odd) name', state: 'S', minflt: 53, majflt: 2, numThreads: 3, rss: 9 });
+    expect(parseTaskStats(line)[0]).toMatchObject({
+      pid: 7,
+      comm: 'my (odd) name',
+      state: 'S',
+      minflt: 53,
+      majflt: 2,
+      numThreads: 3,
+      rss: 9,
+    });
   });
   it('decodes strace string escapes', () => {
     expect(straceString('"new\\n"')).toBe('new\n');

@@ -48,11 +48,12 @@ function relevantLines(calls: readonly StraceCall[]): string[] {
   for (const c of calls) {
     const key = `${c.pid ?? 0}`;
     const paths = pathsOf(c);
-    if ((c.syscall === 'open' || c.syscall === 'openat') && paths[0] && c.result && /^\d+$/.test(c.result)) fdPaths.set(`${key}:${c.result}`, paths[0]);
+    if ((c.syscall === 'open' || c.syscall === 'openat') && paths[0] && c.result && /^\d+$/.test(c.result))
+      fdPaths.set(`${key}:${c.result}`, paths[0]);
     const onLab = paths.some((p) => p.startsWith('/mnt/lab') || !p.startsWith('/'));
     if (/^(fsync|fdatasync)$/.test(c.syscall)) {
       const fd = splitStraceArgs(c.args)[0] ?? '';
-      lines.push(`${c.syscall}(${fd}) = ${c.result}   ← ${fdPaths.get(`${key}:${fd}`) ?? 'fd ' + fd}`);
+      lines.push(`${c.syscall}(${fd}) = ${c.result}   ← ${fdPaths.get(`${key}:${fd}`) ?? `fd ${fd}`}`);
     } else if (/^(sync|syncfs)$/.test(c.syscall)) lines.push(`${c.syscall}(${c.args}) = ${c.result}`);
     else if (onLab && c.syscall !== 'write') lines.push(`${c.syscall}(${c.args}) = ${c.result}`);
   }
@@ -63,7 +64,11 @@ async function durableSave(ctx: CheckContext): Promise<Verdict> {
   if (!ctx.scratchVm) throw new GraderError('this check needs a scratch VM (a power cut), which this host cannot give');
   const script = await ctx.exec(['/bin/cat', SCRIPT], { maxOutput: 64 * 1024 });
   if (script.exitCode !== 0)
-    return { passed: false, reason: `There is no ${SCRIPT} to run.`, evidence: [{ source: `cat ${SCRIPT}`, lines: lastLines(script.stderr, 2) }] };
+    return {
+      passed: false,
+      reason: `There is no ${SCRIPT} to run.`,
+      evidence: [{ source: `cat ${SCRIPT}`, lines: lastLines(script.stderr, 2) }],
+    };
   const value = `theme=dark-${ctx.nonce().slice(0, 12)}`;
   const vm = await ctx.scratchVm({ 'settings.conf': OLD_CONTENT });
   try {
@@ -98,37 +103,59 @@ async function durableSave(ctx: CheckContext): Promise<Verdict> {
     const calls = parseStraceCalls(trace.stdout);
     const evidence = [
       { source: `strace -f -e trace=${TRACED} -- sh save.sh '${value}'`, lines: relevantLines(calls) },
-      { source: 'settings.conf on the disk after the power cut and journal replay', lines: [after === null ? '(no such file)' : JSON.stringify(after)] },
+      {
+        source: 'settings.conf on the disk after the power cut and journal replay',
+        lines: [after === null ? '(no such file)' : JSON.stringify(after)],
+      },
     ];
     if (run.timedOut || run.exitCode !== 0)
-      return { passed: false, reason: `save.sh ${run.timedOut ? 'did not finish in 30 s' : `exited ${run.exitCode}`}: ${lastLines(run.stderr, 2).join(' / ')}`, evidence };
+      return {
+        passed: false,
+        reason: `save.sh ${run.timedOut ? 'did not finish in 30 s' : `exited ${run.exitCode}`}: ${lastLines(run.stderr, 2).join(' / ')}`,
+        evidence,
+      };
     const inPlace = inPlaceWrites(calls);
     if (inPlace.length > 0)
       return {
         passed: false,
         reason:
           'settings.conf was opened for writing in place. A power cut between its truncation and the write leaves it empty or half-written: write a temporary file in the same directory and rename it over the old one.',
-        evidence: [{ source: 'in-place writes of the live file', lines: inPlace.map((c) => `${c.syscall}(${c.args}) = ${c.result}`) }, ...evidence],
+        evidence: [
+          { source: 'in-place writes of the live file', lines: inPlace.map((c) => `${c.syscall}(${c.args}) = ${c.result}`) },
+          ...evidence,
+        ],
       };
     const replaced = calls.some((c) => /^rename/.test(c.syscall) && c.result === '0' && isTarget(pathsOf(c)[1] ?? ''));
     if (after === `${value}\n` && !replaced)
       return {
         passed: false,
-        reason: 'The new content reached the disk, but settings.conf was never replaced by a rename, so there was a moment when it was neither old nor new.',
+        reason:
+          'The new content reached the disk, but settings.conf was never replaced by a rename, so there was a moment when it was neither old nor new.',
         evidence,
       };
     if (after === `${value}\n`)
-      return { passed: true, reason: 'The new content survived a power cut the moment save.sh returned, and the live file was only ever replaced by a rename.', evidence };
+      return {
+        passed: true,
+        reason: 'The new content survived a power cut the moment save.sh returned, and the live file was only ever replaced by a rename.',
+        evidence,
+      };
     if (after === OLD_CONTENT) {
       const renamed = calls.some((c) => /^rename/.test(c.syscall) && pathsOf(c).some(isTarget));
       const hint = renamed
         ? 'The rename happened, but a rename lives in the directory: until the directory itself is fsynced, a power cut can undo it.'
         : 'Data a program wrote sits in the page cache until something makes it durable.';
-      return { passed: false, reason: `After the power cut settings.conf still held the old content: save.sh returned before the new one was durable. ${hint}`, evidence };
+      return {
+        passed: false,
+        reason: `After the power cut settings.conf still held the old content: save.sh returned before the new one was durable. ${hint}`,
+        evidence,
+      };
     }
     return {
       passed: false,
-      reason: after === null || after === '' ? 'After the power cut settings.conf was missing or empty.' : `After the power cut settings.conf held neither the old nor the new content (expected "${value}" and a newline).`,
+      reason:
+        after === null || after === ''
+          ? 'After the power cut settings.conf was missing or empty.'
+          : `After the power cut settings.conf held neither the old nor the new content (expected "${value}" and a newline).`,
       evidence,
     };
   } finally {
@@ -140,4 +167,3 @@ export const durableWrite: LabGrader = {
   labId: 'durable-write',
   tasks: [{ id: 'durable-save', check: durableSave }],
 };
-

@@ -1,4 +1,4 @@
-import { type CheckContext, expectOk, type GuestExec, GraderError, type LabGrader, type Verdict } from '../check';
+import { type CheckContext, expectOk, GraderError, type GuestExec, type LabGrader, type Verdict } from '../check';
 import { parsePerfStat, parseStraceCalls, perfCounter, splitStraceArgs } from '../parse';
 import { drawFor } from '../seed';
 
@@ -78,9 +78,12 @@ async function nameTheLock(ctx: CheckContext): Promise<Verdict> {
   for (let round = 0; round < SAMPLE_ROUNDS && Math.max(...perLock.values()) < MIN_HOT_CALLS; round++) {
     const trace = `${GRADER_DIR}/futex-${ctx.nonce()}.trace`;
     // SIGINT makes strace detach cleanly after a second of sampling.
-    await ctx.exec(['/bin/busybox', 'timeout', '-s', 'INT', '1', '/usr/bin/strace', '-f', '-qq', '-e', 'trace=futex', '-o', trace, '-p', service.pid], {
-      timeoutMs: 20_000,
-    });
+    await ctx.exec(
+      ['/bin/busybox', 'timeout', '-s', 'INT', '1', '/usr/bin/strace', '-f', '-qq', '-e', 'trace=futex', '-o', trace, '-p', service.pid],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     seconds++;
     const out = await ctx.exec(['/bin/cat', trace], { maxOutput: 4 * 1024 * 1024 });
     await ctx.exec(['/bin/rm', '-f', trace]);
@@ -100,9 +103,12 @@ async function nameTheLock(ctx: CheckContext): Promise<Verdict> {
     },
   ];
   if (hotCalls < MIN_HOT_CALLS)
-    return { passed: false, reason: `Only ${hotCalls} futex calls on any lock in ${seconds} s of tracing: the service is not contended right now, so the answer cannot be confirmed. Did it get restarted with a config?`, evidence };
-  if (hot !== hotLockOf(service.seed))
-    return { passed: false, reason: 'The running service is not the one this lab started.', evidence };
+    return {
+      passed: false,
+      reason: `Only ${hotCalls} futex calls on any lock in ${seconds} s of tracing: the service is not contended right now, so the answer cannot be confirmed. Did it get restarted with a config?`,
+      evidence,
+    };
+  if (hot !== hotLockOf(service.seed)) return { passed: false, reason: 'The running service is not the one this lab started.', evidence };
   if (answer !== hot)
     return {
       passed: false,
@@ -111,7 +117,11 @@ async function nameTheLock(ctx: CheckContext): Promise<Verdict> {
         : `Answer with one of ${LOCK_NAMES.join(', ')}.`,
       evidence,
     };
-  return { passed: true, reason: `Right: ${hot} took ${hotCalls} futex calls in ${seconds} s of the grader's tracing; the others were barely touched.`, evidence };
+  return {
+    passed: true,
+    reason: `Right: ${hot} took ${hotCalls} futex calls in ${seconds} s of the grader's tracing; the others were barely touched.`,
+    evidence,
+  };
 }
 
 export interface CounterdRun {
@@ -124,9 +134,18 @@ export interface CounterdRun {
 }
 
 export function parseCounterdSummary(line: string): CounterdRun | null {
-  const m = /counterd ops=(\d+) total=(\d+) lost=(-?\d+) threads=\d+ shards=(\d+) locking=(on|off) elapsed_ms=\d+ ops_per_s=(\d+)/.exec(line);
+  const m = /counterd ops=(\d+) total=(\d+) lost=(-?\d+) threads=\d+ shards=(\d+) locking=(on|off) elapsed_ms=\d+ ops_per_s=(\d+)/.exec(
+    line,
+  );
   if (!m) return null;
-  return { ops: Number(m[1]), total: Number(m[2]), lost: Number(m[3]), shards: Number(m[4]), locking: m[5] ?? '', opsPerSecond: Number(m[6]) };
+  return {
+    ops: Number(m[1]),
+    total: Number(m[2]),
+    lost: Number(m[3]),
+    shards: Number(m[4]),
+    locking: m[5] ?? '',
+    opsPerSecond: Number(m[6]),
+  };
 }
 
 async function removeTheContention(ctx: CheckContext): Promise<Verdict> {
@@ -169,14 +188,22 @@ async function removeTheContention(ctx: CheckContext): Promise<Verdict> {
     },
   ];
   if (run.lost !== 0)
-    return { passed: false, reason: `${run.lost} of ${run.ops} updates were lost: without the lock, threads overwrite each other's counts. Remove the contention, not the protection.`, evidence };
+    return {
+      passed: false,
+      reason: `${run.lost} of ${run.ops} updates were lost: without the lock, threads overwrite each other's counts. Remove the contention, not the protection.`,
+      evidence,
+    };
   if (perOp > MAX_FUTEX_PER_OP)
     return {
       passed: false,
       reason: `Still ${perOp.toFixed(2)} futex calls per operation (the untouched service makes about 1.8; the goal is at most ${MAX_FUTEX_PER_OP}). Threads still queue on a shared lock${run.shards > 1 ? `: ${run.shards} shards for 4 threads still share` : ''}.`,
       evidence,
     };
-  return { passed: true, reason: `${perOp.toFixed(3)} futex calls per operation and every update counted, at ${run.opsPerSecond} operations per second.`, evidence };
+  return {
+    passed: true,
+    reason: `${perOp.toFixed(3)} futex calls per operation and every update counted, at ${run.opsPerSecond} operations per second.`,
+    evidence,
+  };
 }
 
 export const futexContention: LabGrader = {

@@ -1,4 +1,4 @@
-import { type CheckContext, expectOk, GraderError, type LabGrader, type Verdict } from '../check';
+import { type CheckContext, GraderError, type LabGrader, type Verdict } from '../check';
 import { parsePerfStat, perfCounter } from '../parse';
 
 /**
@@ -59,15 +59,31 @@ async function batchTheWrites(ctx: CheckContext): Promise<Verdict> {
   const evidence = [
     {
       source: `perf stat -e syscalls:sys_enter_{write,writev,pwrite64,pwritev} -- ledger --records ${RECORDS} --config ~/ledger.conf`,
-      lines: [...counts.map(([s, c]) => `${s}: ${c}`), `${total} write syscalls for ${RECORDS} records = ${perRecord.toFixed(3)} per record`, ...ledgerLines],
+      lines: [
+        ...counts.map(([s, c]) => `${s}: ${c}`),
+        `${total} write syscalls for ${RECORDS} records = ${perRecord.toFixed(3)} per record`,
+        ...ledgerLines,
+      ],
     },
   ];
-  if (r.exitCode !== 0) return { passed: false, reason: `ledger exited ${r.exitCode} with your config: ${ledgerLines.join(' ') || r.stderr.slice(-200)}`, evidence };
+  if (r.exitCode !== 0)
+    return {
+      passed: false,
+      reason: `ledger exited ${r.exitCode} with your config: ${ledgerLines.join(' ') || r.stderr.slice(-200)}`,
+      evidence,
+    };
   const expected = expectedLedger(RECORDS);
   if (written.stdout !== expected) {
     const got = written.stdout.split('\n').length - 1;
-    evidence.push({ source: `cat ${out}`, lines: [`${got} lines, ${written.stdout.length} bytes; expected ${RECORDS} lines, ${expected.length} bytes`] });
-    return { passed: false, reason: 'The ledger file is not what the records should be: batching must not lose or reorder records.', evidence };
+    evidence.push({
+      source: `cat ${out}`,
+      lines: [`${got} lines, ${written.stdout.length} bytes; expected ${RECORDS} lines, ${expected.length} bytes`],
+    });
+    return {
+      passed: false,
+      reason: 'The ledger file is not what the records should be: batching must not lose or reorder records.',
+      evidence,
+    };
   }
   evidence.push({ source: `cat ${out}`, lines: [`${RECORDS} records, ${expected.length} bytes, identical to the expected ledger`] });
   if (perRecord > MAX_SYSCALLS_PER_RECORD)
@@ -76,7 +92,11 @@ async function batchTheWrites(ctx: CheckContext): Promise<Verdict> {
       reason: `${perRecord.toFixed(2)} write syscalls per record (untouched: 4). Each call pays the kernel entry and exit; gather at least 20 records into one call.`,
       evidence,
     };
-  return { passed: true, reason: `${total} write syscalls for ${RECORDS} records (${perRecord.toFixed(3)} per record), and the ledger is intact.`, evidence };
+  return {
+    passed: true,
+    reason: `${total} write syscalls for ${RECORDS} records (${perRecord.toFixed(3)} per record), and the ledger is intact.`,
+    evidence,
+  };
 }
 
 export const syscallTax: LabGrader = {
