@@ -71,7 +71,9 @@ describe('lab Check API', () => {
     expect((await bob.http.post(`/api/labs/sessions/${sessionId}/check`, {})).status).toBe(404);
     expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, { tasks: ['no-such-task'] })).status).toBe(422);
     expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, { tasks: ['../x'] })).status).toBe(422);
-    expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, { answers: { 'durable-save': 'x'.repeat(500) } })).status).toBe(422);
+    expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, { answers: { 'durable-save': 'x'.repeat(500) } })).status).toBe(
+      422,
+    );
     expect((await new Browserish(server.url).post(`/api/labs/sessions/${sessionId}/check`, {})).status).toBe(401);
   });
 });

@@ -27,7 +27,7 @@ describe('the real content/ tree', () => {
     expect(lines, `${lines.length} warnings:\n${lines.join('\n')}`).toEqual([]);
   });
 
-  it("has lab.yaml files whose lessons and cards exist, and catches one that names neither", () => {
+  it('has lab.yaml files whose lessons and cards exist, and catches one that names neither', () => {
     const { course } = readCourse('content');
     const labs = readLabs('labs');
     expect(labs.problems.map(formatProblem)).toEqual([]);
@@ -37,6 +37,9 @@ describe('the real content/ tree', () => {
     expect(checkCourse(course, { dissertation, labIds: listLabIds('labs'), labRefs }).problems.map(formatProblem)).toEqual([]);
     const broken = [{ file: 'labs/x/lab.yaml', lessons: ['contention#no-such-anchor'], cards: ['no-such-card'] }];
     const problems = checkCourse(course, { dissertation, labIds: listLabIds('labs'), labRefs: broken }).problems.map((p) => p.message);
-    expect(problems).toEqual(['lessons: "contention#no-such-anchor" is not a lesson section', 'tasks[].cards: "no-such-card" is not a card id']);
+    expect(problems).toEqual([
+      'lessons: "contention#no-such-anchor" is not a lesson section',
+      'tasks[].cards: "no-such-card" is not a card id',
+    ]);
   });
 });

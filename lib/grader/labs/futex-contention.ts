@@ -19,8 +19,8 @@ export type LockName = (typeof LOCK_NAMES)[number];
 const STATE_DIR = '/run/kmap';
 const PID_FILE = `${STATE_DIR}/counterd.pid`;
 const GRADER_DIR = '/run/kmap-grader';
-/** The grader's workload: 4 threads, 4000 operations (≈0.5–1.5 s under TCG, contended). */
-const OPS = 4000;
+/** The grader's workload: 4 threads, 2000 operations (≈1 s under TCG, contended). */
+const OPS = 2000;
 /** Naming the lock: at least this many futex calls on the busiest lock, within SAMPLE_ROUNDS seconds. */
 const MIN_HOT_CALLS = 30;
 const SAMPLE_ROUNDS = 4;
