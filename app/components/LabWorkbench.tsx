@@ -254,55 +254,57 @@ export function LabWorkbench({
                   : phase.message;
 
   return (
-    <section className="workbench" aria-label="Lab terminal">
-      <div className="workbench-bar">
-        <fieldset className="arch-switch">
-          <legend className="sr-only">Architecture</legend>
-          {arches.map((a) => (
-            <label key={a} className={arch === a ? 'on' : undefined}>
-              <input type="radio" name="arch" value={a} checked={arch === a} onChange={() => void switchArch(a)} />
-              {ARCH_LABEL[a]}
-            </label>
-          ))}
-        </fieldset>
-        <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
-          {(phase.kind === 'starting' || phase.kind === 'connecting' || phase.kind === 'stopping') && (
-            <span className="spinner" aria-hidden="true" />
+    <div className="stack">
+      <section className="workbench" aria-label="Lab terminal">
+        <div className="workbench-bar">
+          <fieldset className="arch-switch">
+            <legend className="sr-only">Architecture</legend>
+            {arches.map((a) => (
+              <label key={a} className={arch === a ? 'on' : undefined}>
+                <input type="radio" name="arch" value={a} checked={arch === a} onChange={() => void switchArch(a)} />
+                {ARCH_LABEL[a]}
+              </label>
+            ))}
+          </fieldset>
+          <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
+            {(phase.kind === 'starting' || phase.kind === 'connecting' || phase.kind === 'stopping') && (
+              <span className="spinner" aria-hidden="true" />
+            )}
+            {statusText}
+          </p>
+          {live && left !== null && (
+            <span className="muted time-left" title="Time left in this session">
+              {formatLeft(left)} left
+            </span>
           )}
-          {statusText}
-        </p>
-        {live && left !== null && (
-          <span className="muted time-left" title="Time left in this session">
-            {formatLeft(left)} left
-          </span>
-        )}
-        <div className="workbench-actions">
-          {live ? (
-            <>
-              <button type="button" className="btn btn-small" onClick={() => void extend()}>
-                +30 min
+          <div className="workbench-actions">
+            {live ? (
+              <>
+                <button type="button" className="btn btn-small" onClick={() => void extend()}>
+                  +30 min
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => void reset()}>
+                  Reset
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => void stop()}>
+                  Stop
+                </button>
+              </>
+            ) : (
+              <button
+                type="button"
+                className="btn btn-primary btn-small"
+                onClick={() => void start(arch)}
+                disabled={phase.kind === 'starting'}
+              >
+                Start {ARCH_LABEL[arch]} VM
               </button>
-              <button type="button" className="btn btn-small" onClick={() => void reset()}>
-                Reset
-              </button>
-              <button type="button" className="btn btn-small" onClick={() => void stop()}>
-                Stop
-              </button>
-            </>
-          ) : (
-            <button
-              type="button"
-              className="btn btn-primary btn-small"
-              onClick={() => void start(arch)}
-              disabled={phase.kind === 'starting'}
-            >
-              Start {ARCH_LABEL[arch]} VM
-            </button>
-          )}
+            )}
+          </div>
         </div>
-      </div>
-      <div className="terminal-host" ref={termHost} data-testid="terminal" />
+        <div className="terminal-host" ref={termHost} data-testid="terminal" />
+      </section>
       {tasks.length > 0 && <LabTasks labId={labId} sessionId={live && session ? session.id : null} tasks={tasks} />}
-    </section>
+    </div>
   );
 }
