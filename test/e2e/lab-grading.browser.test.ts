@@ -33,7 +33,10 @@ describe('browser: the durability lab, solved in the page’s terminal', () => {
     await expect.poll(() => page.getByTestId('lab-status').textContent(), { timeout: 60_000 }).toContain('Ready — x86_64');
 
     // A near-miss: temp file, fsync, rename — but the directory is never fsynced.
-    await typeLine(page, saveScript(['#!/bin/sh', 'set -e', 'printf "%s\\n" "$1" > /mnt/lab/t', 'fsync /mnt/lab/t', 'mv /mnt/lab/t /mnt/lab/settings.conf']));
+    await typeLine(
+      page,
+      saveScript(['#!/bin/sh', 'set -e', 'printf "%s\\n" "$1" > /mnt/lab/t', 'fsync /mnt/lab/t', 'mv /mnt/lab/t /mnt/lab/settings.conf']),
+    );
     await expect.poll(() => screenText(page), { timeout: 20_000 }).toMatch(/saved-42/);
     await page.getByRole('button', { name: 'Hint (1/4)' }).click();
     await page.getByTestId('task-durable-save').getByRole('button', { name: 'Check', exact: true }).click();
@@ -44,7 +47,17 @@ describe('browser: the durability lab, solved in the page’s terminal', () => {
     await page.screenshot({ path: screenshotPath('lab-durable-near-miss') });
 
     // The fix: fsync the directory after the rename.
-    await typeLine(page, saveScript(['#!/bin/sh', 'set -e', 'printf "%s\\n" "$1" > /mnt/lab/t', 'fsync /mnt/lab/t', 'mv /mnt/lab/t /mnt/lab/settings.conf', 'fsync /mnt/lab']));
+    await typeLine(
+      page,
+      saveScript([
+        '#!/bin/sh',
+        'set -e',
+        'printf "%s\\n" "$1" > /mnt/lab/t',
+        'fsync /mnt/lab/t',
+        'mv /mnt/lab/t /mnt/lab/settings.conf',
+        'fsync /mnt/lab',
+      ]),
+    );
     await expect.poll(() => screenText(page), { timeout: 20_000 }).toMatch(/saved-42[\s\S]*saved-42/);
     await page.getByRole('button', { name: 'Check all' }).click();
     await expect.poll(() => result.textContent(), { timeout: 60_000 }).toContain('Passed');
