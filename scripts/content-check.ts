@@ -47,7 +47,11 @@ function main(): number {
   }
   const { course, problems: loadProblems } = readCourse(root);
   const labs = readLabs(values.labs);
-  const report = checkCourse(course, { dissertation: readTextFile(dissertationPath), labIds: new Set(labs.labs.map((l) => l.id)) });
+  const report = checkCourse(course, {
+    dissertation: readTextFile(dissertationPath),
+    labIds: new Set(labs.labs.map((l) => l.id)),
+    labRefs: labs.labs.map((l) => ({ file: `${l.dir}/lab.yaml`, lessons: l.lessons, cards: l.tasks.flatMap((t) => t.cards) })),
+  });
   const problems = [...loadProblems, ...labs.problems, ...report.problems];
 
   if (problems.length > 0) {

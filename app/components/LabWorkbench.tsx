@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
+import { LabTasks, type LabTaskView } from './LabTasks';
 
 type Arch = 'x86_64' | 'aarch64';
 
@@ -33,7 +34,17 @@ function formatLeft(ms: number): string {
  * VM's serial console over the terminal WebSocket (lib/terminal/protocol.ts). A reload finds the
  * same VM: the page passes the learner's running session in, and the socket replays recent output.
  */
-export function LabWorkbench({ labId, arches, initial }: { labId: string; arches: Arch[]; initial: SessionView | null }) {
+export function LabWorkbench({
+  labId,
+  arches,
+  initial,
+  tasks = [],
+}: {
+  labId: string;
+  arches: Arch[];
+  initial: SessionView | null;
+  tasks?: LabTaskView[];
+}) {
   const [arch, setArch] = useState<Arch>(initial?.arch ?? arches[0] ?? 'x86_64');
   // A session still `starting` (its setup is running, e.g. the page was reloaded meanwhile) is not
   // attached to: the start request below waits for it to be ready, then the terminal connects.
@@ -243,54 +254,57 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
                   : phase.message;
 
   return (
-    <section className="workbench" aria-label="Lab terminal">
-      <div className="workbench-bar">
-        <fieldset className="arch-switch">
-          <legend className="sr-only">Architecture</legend>
-          {arches.map((a) => (
-            <label key={a} className={arch === a ? 'on' : undefined}>
-              <input type="radio" name="arch" value={a} checked={arch === a} onChange={() => void switchArch(a)} />
-              {ARCH_LABEL[a]}
-            </label>
-          ))}
-        </fieldset>
-        <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
-          {(phase.kind === 'starting' || phase.kind === 'connecting' || phase.kind === 'stopping') && (
-            <span className="spinner" aria-hidden="true" />
+    <div className="stack">
+      <section className="workbench" aria-label="Lab terminal">
+        <div className="workbench-bar">
+          <fieldset className="arch-switch">
+            <legend className="sr-only">Architecture</legend>
+            {arches.map((a) => (
+              <label key={a} className={arch === a ? 'on' : undefined}>
+                <input type="radio" name="arch" value={a} checked={arch === a} onChange={() => void switchArch(a)} />
+                {ARCH_LABEL[a]}
+              </label>
+            ))}
+          </fieldset>
+          <p className={`lab-status lab-status-${phase.kind}`} role="status" aria-live="polite" data-testid="lab-status">
+            {(phase.kind === 'starting' || phase.kind === 'connecting' || phase.kind === 'stopping') && (
+              <span className="spinner" aria-hidden="true" />
+            )}
+            {statusText}
+          </p>
+          {live && left !== null && (
+            <span className="muted time-left" title="Time left in this session">
+              {formatLeft(left)} left
+            </span>
           )}
-          {statusText}
-        </p>
-        {live && left !== null && (
-          <span className="muted time-left" title="Time left in this session">
-            {formatLeft(left)} left
-          </span>
-        )}
-        <div className="workbench-actions">
-          {live ? (
-            <>
-              <button type="button" className="btn btn-small" onClick={() => void extend()}>
-                +30 min
+          <div className="workbench-actions">
+            {live ? (
+              <>
+                <button type="button" className="btn btn-small" onClick={() => void extend()}>
+                  +30 min
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => void reset()}>
+                  Reset
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => void stop()}>
+                  Stop
+                </button>
+              </>
+            ) : (
+              <button
+                type="button"
+                className="btn btn-primary btn-small"
+                onClick={() => void start(arch)}
+                disabled={phase.kind === 'starting'}
+              >
+                Start {ARCH_LABEL[arch]} VM
               </button>
-              <button type="button" className="btn btn-small" onClick={() => void reset()}>
-                Reset
-              </button>
-              <button type="button" className="btn btn-small" onClick={() => void stop()}>
-                Stop
-              </button>
-            </>
-          ) : (
-            <button
-              type="button"
-              className="btn btn-primary btn-small"
-              onClick={() => void start(arch)}
-              disabled={phase.kind === 'starting'}
-            >
-              Start {ARCH_LABEL[arch]} VM
-            </button>
-          )}
+            )}
+          </div>
         </div>
-      </div>
-      <div className="terminal-host" ref={termHost} data-testid="terminal" />
-    </section>
+        <div className="terminal-host" ref={termHost} data-testid="terminal" />
+      </section>
+      {tasks.length > 0 && <LabTasks labId={labId} sessionId={live && session ? session.id : null} tasks={tasks} />}
+    </div>
   );
 }

@@ -15,6 +15,8 @@ export interface CheckOptions {
   dissertation: string;
   /** Ids of existing labs (`labs/<id>/lab.yaml`), see `listLabIds`. */
   labIds: ReadonlySet<string>;
+  /** The labs' own references (lessons they practise, cards their tasks bring back), when checked together. */
+  labRefs?: readonly { file: string; lessons: readonly string[]; cards: readonly string[] }[];
 }
 
 /** How well one section of sections.yaml is taught. */
@@ -105,6 +107,19 @@ function checkLessons(course: Course, sectionIds: ReadonlySet<string>, labIds: R
     for (const lab of lesson.labs) {
       if (!labIds.has(lab)) report(lesson.file, 'reference', `labs: "${lab}" has no labs/${lab}/lab.yaml (list only labs that exist)`);
     }
+  }
+}
+
+/** A lab's `lessons:` must name existing lesson sections and its tasks' `cards:` existing cards. */
+function checkLabRefs(course: Course, labs: NonNullable<CheckOptions['labRefs']>, report: Report): void {
+  const cardIds = new Set(course.cards.map((c) => c.id));
+  const anchors = new Map(course.lessons.map((l) => [l.id, new Set(l.sections.map((s) => s.anchor))]));
+  for (const lab of labs) {
+    for (const ref of lab.lessons) {
+      const { lessonId, anchor } = splitLessonRef(ref);
+      if (!anchors.get(lessonId)?.has(anchor)) report(lab.file, 'reference', `lessons: "${ref}" is not a lesson section`);
+    }
+    for (const card of lab.cards) if (!cardIds.has(card)) report(lab.file, 'reference', `tasks[].cards: "${card}" is not a card id`);
   }
 }
 
@@ -386,6 +401,7 @@ export function checkCourse(course: Course, options: CheckOptions): CheckReport 
   checkUnique(course.parts, 'part', report);
   const sectionIds = new Set(course.sections.map((s) => s.id));
   checkLessons(course, sectionIds, options.labIds, report);
+  checkLabRefs(course, options.labRefs ?? [], report);
   checkCards(course, sectionIds, report);
   checkRetired(course, report);
   checkUnique(course.quizzes, 'quiz', report);

@@ -30,7 +30,22 @@ export const labManifestSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  tasks: z.array(z.looseObject({ id: z.string().regex(/^[a-z0-9-]{1,48}$/), title: z.string().min(1) })).default([]),
+  /** `lesson-id#anchor` of the lesson sections this lab practises (checked by content:check). */
+  lessons: z.array(z.string().regex(/^[a-z0-9-]{1,48}#[a-z0-9-]{1,48}$/, 'must look like <lesson-id>#<anchor>')).default([]),
+  tasks: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z0-9-]{1,48}$/),
+        title: z.string().min(1),
+        /** A task the learner answers (the grader checks the answer against what it measures). */
+        answer: z.strictObject({ prompt: z.string().min(1), choices: z.array(z.string().min(1)).min(2).optional() }).optional(),
+        /** Flashcards a failed Check makes due again. */
+        cards: z.array(z.string().regex(/^[a-z0-9-]{1,48}$/)).default([]),
+        /** Progressive hints, revealed one at a time. */
+        hints: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .default([]),
 });
 
 export type LabManifest = z.infer<typeof labManifestSchema>;

@@ -3,6 +3,7 @@ import type { Arch } from '@/lib/schema';
 import type { LabSession, LabVm, SessionInfo } from '@/lib/vm';
 import { getLab } from './catalog';
 import { mapLabErrors } from './errors';
+import { prepareGrading } from './grading';
 import { sessionManager } from './runtime';
 
 /** What the browser gets about a session. */
@@ -46,7 +47,12 @@ export async function startLabSession(learnerId: string, labId: string, arch: Ar
     if (existing) return view((await m.whenReady(learnerId, existing.id)).info());
     const session = await m.start(
       { learnerId, labId, arch, user: lab.user, disk: lab.disk ? { seedDir: lab.diskSeedDir ?? undefined } : undefined },
-      { prepare: lab.setup ? (vm) => runSetup(vm, lab.setup ?? '') : undefined },
+      {
+        prepare: async (vm) => {
+          if (lab.setup) await runSetup(vm, lab.setup);
+          await prepareGrading(lab.id, vm);
+        },
+      },
     );
     return view(session.info());
   });

@@ -255,6 +255,17 @@ export class LabSessionManager {
     return info;
   }
 
+  /**
+   * A short-lived VM outside every learner's quota and the session list, for a grader that must
+   * cut the power of a copy (durability checks). The caller stops it, within seconds; it is not
+   * reaped and not recorded.
+   */
+  async startScratch(input: SessionSpecInput): Promise<LabVm> {
+    const parsed = SessionSpecSchema.safeParse(input);
+    if (!parsed.success) throw new LabError('invalid_request', formatIssues(parsed.error));
+    return this.backend.start(parsed.data, `scratch-${randomBytes(12).toString('base64url')}`);
+  }
+
   async stop(learnerId: string, sessionId: string): Promise<void> {
     const s = this.getForLearner(learnerId, sessionId);
     await s.vm.stop('stopped');

@@ -29,17 +29,24 @@ export default async function LabPage({ params }: Params) {
         </p>
         <h1>{lab.title}</h1>
       </div>
-      {lab.brief && (
-        // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown escapes raw HTML and unsafe URLs
-        <div className="prose lab-brief" dangerouslySetInnerHTML={{ __html: renderMarkdown(lab.brief) }} />
-      )}
-      {unavailable ? (
-        <p className="notice" role="status">
-          {unavailable}
-        </p>
-      ) : (
-        <LabWorkbench labId={lab.id} arches={lab.arches} initial={running} />
-      )}
+      <div className="lab-layout">
+        {lab.brief && (
+          // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown escapes raw HTML and unsafe URLs
+          <div className="prose lab-brief" dangerouslySetInnerHTML={{ __html: renderMarkdown(lab.brief) }} />
+        )}
+        {unavailable ? (
+          <p className="notice" role="status">
+            {unavailable}
+          </p>
+        ) : (
+          <LabWorkbench
+            labId={lab.id}
+            arches={lab.arches}
+            initial={running}
+            tasks={lab.tasks.map((t) => ({ id: t.id, title: t.title, answer: t.answer, hints: t.hints }))}
+          />
+        )}
+      </div>
     </div>
   );
 }
