@@ -9,7 +9,7 @@ export { ARCHES, type Arch, ArchSchema, LabIdSchema, SessionIdSchema } from '@/l
 export { getLab, listLabs } from './catalog';
 export { mapLabErrors, toAppError } from './errors';
 export { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
-export { initLabs, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
+export { initLabs, labRunDir, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
 export {
   extendLabSession,
   getOwnLabSession,
@@ -18,3 +18,4 @@ export {
   startLabSession,
   stopLabSession,
 } from './sessions';
+export { msUsedSince, utcDayStart } from './usage';

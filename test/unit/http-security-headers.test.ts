@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rejectMalformedTarget } from '@/lib/http/raw-request';
 import { contentSecurityPolicy, STATIC_SECURITY_HEADERS } from '@/lib/http/security-headers';
-import nextConfig from '../../next.config.mjs';
+// @ts-expect-error next.config.mjs is plain JavaScript (read by Next before any TypeScript).
+import nextConfigJs from '../../next.config.mjs';
+
+const nextConfig = nextConfigJs as import('next').NextConfig;
 
 describe('security headers', () => {
   it('next.config.mjs sets exactly the static security headers lib/http declares', async () => {
