@@ -122,8 +122,8 @@ describe.each(ARCHES)('lab VM on %s', (arch) => {
         expect(w.exitCode, knob).not.toBe(0);
       }
       // The learner cannot leave lab/ either (moving needs the common ancestor's cgroup.procs).
-      const escape = await vm.exec(['/bin/sh', '-c', 'echo $$ > /sys/fs/cgroup/cgroup.procs'], { user: 'student' });
-      expect(escape.exitCode).not.toBe(0);
+      const leave = await vm.exec(['/bin/sh', '-c', 'echo $$ > /sys/fs/cgroup/cgroup.procs'], { user: 'student' });
+      expect(leave.exitCode).not.toBe(0);
       // Delegation still works below: their own child group, their own process in it.
       const own = await vm.exec(
         [
