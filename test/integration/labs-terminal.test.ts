@@ -161,6 +161,19 @@ describe('lab sessions and the terminal socket', () => {
     fresh.close();
   });
 
+  it('keeps this server’s VMs when a second server starts from the same checkout (issue 8: killed as "orphans")', async () => {
+    const term = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
+    const second = await startServer(); // another DATA_DIR and port; healthy only after its lab start-up ran
+    try {
+      term.type('echo survived-$((7*6))\r');
+      await term.waitForText(/survived-42/);
+      expect(term.closed).toBeNull();
+    } finally {
+      term.close();
+      await second.cleanup();
+    }
+  }, 120_000);
+
   it('allows one session per learner, and stops it on request (the socket says why)', async () => {
     const second = await alice.http.post('/api/labs/sessions', { labId: 'hello', arch: 'aarch64' });
     expect(second.status).toBe(409);
