@@ -80,9 +80,17 @@ describe('HTTP hardening (issue 8)', () => {
   it('sends a nonce Content-Security-Policy on every page; every script carries this request’s nonce; no inline handlers', async () => {
     const b = new Browserish(server.url);
     expect((await b.post('/api/auth/sign-up', newAccount('csp'))).status).toBe(201);
+    const anonymous = new Browserish(server.url);
     const nonces = new Set<string>();
-    for (const path of ['/', '/sign-in', '/sign-up', '/today', '/learn', '/labs']) {
-      const res = await b.get(path);
+    for (const [who, path] of [
+      [anonymous, '/'],
+      [anonymous, '/sign-in'],
+      [anonymous, '/sign-up'],
+      [b, '/today'],
+      [b, '/learn'],
+      [b, '/labs'],
+    ] as const) {
+      const res = await who.get(path);
       expect(res.status, path).toBe(200);
       expectSecurityHeaders(res.headers);
       const csp = res.headers.get('content-security-policy') ?? '';
