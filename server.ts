@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import next from 'next';
 import { EnvError, loadEnv } from '@/lib/env';
 import { CLIENT_IP_HEADER } from '@/lib/http/client-ip';
+import { rejectMalformedTarget } from '@/lib/http/raw-request';
 
 async function main() {
   let config: ReturnType<typeof loadEnv>;
@@ -40,6 +41,11 @@ async function main() {
   const server = createServer((req, res) => {
     // The peer address, as the rate limiter's key. Any client-sent value is overwritten.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    const malformed = rejectMalformedTarget(req.url);
+    if (malformed) {
+      res.writeHead(malformed.status, malformed.headers).end(malformed.body);
+      return;
+    }
     void handleRequest(req, res);
   });
   const upgradeNext = dev ? app.getUpgradeHandler() : null;

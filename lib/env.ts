@@ -46,6 +46,11 @@ const envSchema = z.object({
   /** Sign-in attempts allowed per window from one client address (for any accounts). */
   SIGNIN_IP_LIMIT: z.coerce.number().int().min(1).default(50),
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Sign-ups (accounts created or attempted) allowed per window from one client address. */
+  SIGNUP_IP_LIMIT: z.coerce.number().int().min(1).default(10),
+  SIGNUP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** Lab VM minutes one learner may use per day (UTC), over all their sessions. */
+  LAB_MINUTES_PER_DAY: z.coerce.number().int().min(1).default(240),
   /** Seed the demo instructor and student on start (idempotent). */
   SEED_DEMO: z
     .enum(['true', 'false', '1', '0'])

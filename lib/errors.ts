@@ -11,6 +11,13 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   /** Signed in, but the role or ownership check failed. */
   forbidden: 403,
+  /** The request itself is malformed before any route sees it (e.g. a broken %-escape in the path). */
+  bad_request: 400,
+  /**
+   * The session cookie is `Secure`, so a browser will not keep it over plain HTTP to anything but
+   * localhost: sign-in over such an address would silently fail. Deploy behind TLS.
+   */
+  https_required: 400,
   /** A state-changing request from an origin we don't trust (CSRF defence). */
   bad_origin: 403,
   not_found: 404,

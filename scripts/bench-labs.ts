@@ -11,6 +11,11 @@
  *                       concurrent sessions (aarch64 is the larger, see README "Memory")
  * Then N sessions (BENCH_SESSIONS, default 20) are started at once, half per arch, and must all
  * reach a prompt; their idle memory and CPU give the estimate of how many idle sessions fit.
+ *   health_p99_ms       then BENCH_BUSY of them (default all N) spin a CPU loop, and a plain HTTP
+ *                       server in this process (nice 0, like the web server; the VMs run at
+ *                       LAB_VM_NICE) is asked 200 times, 50 ms apart: p99 of request → answer.
+ *                       busy_vms says how many spun. Before issue 8 (VMs at nice 0) 18 busy VMs
+ *                       made the real server's health check take 1.8 s at worst.
  */
 
 import { promises as fs, readFileSync } from 'node:fs';
@@ -19,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createTerminalUpgradeHandler } from '@/lib/terminal/server';
-import { ARCHES, type Arch, ensureLabImages, type LabVm, QemuBackend } from '@/lib/vm';
+import { ARCHES, type Arch, ensureLabImages, LAB_VM_NICE, type LabVm, QemuBackend } from '@/lib/vm';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 20);
 const root = process.cwd();
@@ -136,6 +141,30 @@ async function wsEchoLatency(vm: LabVm, arch: Arch, samples: number): Promise<nu
   return out;
 }
 
+const p99 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
+};
+
+/** Round trips to a plain HTTP server in this process, `n` of them 50 ms apart (ms each). */
+async function healthLatency(n: number): Promise<number[]> {
+  const server = http.createServer((_req, res) => res.end('{"ok":true}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/api/health`)).text();
+      out.push(performance.now() - t);
+      await sleep(50);
+    }
+  } finally {
+    server.close();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   const images = await ensureLabImages({ root, log: () => {} });
@@ -223,9 +252,16 @@ async function main(): Promise<void> {
         `CPU (80% of ${os.availableParallelism()} cores) / idle CPU p50 = ${byCpu}; holds about ${Math.min(byMem, byCpu)} idle sessions ` +
         `(busy sessions take a full core each; the admission cap stays at limits.ts's formula)`,
     );
+    const busy = ok.slice(0, Math.min(ok.length, Number(process.env.BENCH_BUSY ?? ok.length)));
+    for (const o of busy) o.vm.console.write('while :; do :; done\r');
+    await sleep(3_000);
+    const health = await healthLatency(200);
+    console.log(
+      `web server health with ${busy.length} busy VMs (VMs at nice ${LAB_VM_NICE}): p50 ${p50(health).toFixed(1)} ms, p99 ${p99(health).toFixed(1)} ms, max ${Math.max(...health).toFixed(1)} ms`,
+    );
     await Promise.all(ok.map((o) => o.vm.stop()));
     console.log(
-      `labs start_p50_s_x86_64=${(startP50.x86_64 ?? Number.NaN).toFixed(2)} start_p50_s_aarch64=${(startP50.aarch64 ?? Number.NaN).toFixed(2)} agent_rtt_ms=${agentRtt.toFixed(1)} echo_ms=${echo.toFixed(1)} mem_mib=${memMib.toFixed(0)}`,
+      `labs start_p50_s_x86_64=${(startP50.x86_64 ?? Number.NaN).toFixed(2)} start_p50_s_aarch64=${(startP50.aarch64 ?? Number.NaN).toFixed(2)} agent_rtt_ms=${agentRtt.toFixed(1)} echo_ms=${echo.toFixed(1)} mem_mib=${memMib.toFixed(0)} health_p99_ms=${p99(health).toFixed(1)} busy_vms=${busy.length}`,
     );
   } finally {
     await backend.shutdown();

@@ -151,8 +151,13 @@ export function LabWorkbench({
           setPhase({ kind: 'ended', reason: msg.reason });
         }
       };
-      ws.onclose = () => {
+      ws.onclose = (ev) => {
         if (closedByUs || ended) return;
+        // The server closed this tab for a reason reconnecting would not fix (lib/terminal/server.ts CLOSE).
+        if (ev.code === 4401 || ev.code === 4409) {
+          setPhase({ kind: 'error', message: `Terminal closed: ${ev.reason}. Reload the page to reconnect.` });
+          return;
+        }
         attempts += 1;
         if (attempts > 5) {
           setPhase({ kind: 'error', message: 'Lost the connection to the VM. Reload the page to try again.' });

@@ -1,3 +1,4 @@
+import { hashPassword } from 'better-auth/crypto';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
@@ -36,8 +37,30 @@ function setCookiesOf(headers: Headers): string[] {
   return headers.getSetCookie();
 }
 
-/** Creates a student account and signs it in. Throws `conflict` when the email is taken. */
-export async function signUp(input: SignUpInput, requestHeaders: Headers): Promise<AuthOutcome> {
+const DUPLICATE_EMAIL = 'An account with this email already exists. Sign in instead.';
+
+/**
+ * Counts one sign-up from `clientIp` (SIGNUP_IP_LIMIT per SIGNUP_WINDOW_SECONDS, in the database
+ * like the sign-in limit); throws `rate_limited` with the wait once the address is over.
+ */
+export async function consumeSignUpAttempt(clientIp: string, now: Date): Promise<void> {
+  const { SIGNUP_IP_LIMIT, SIGNUP_WINDOW_SECONDS } = env();
+  const v = await consumeAttempt(`signup-ip:${clientIp}`, SIGNUP_IP_LIMIT, SIGNUP_WINDOW_SECONDS, now);
+  if (!v.allowed) {
+    throw new AppError('rate_limited', `Too many new accounts from your address. Try again in ${v.retryAfterSeconds} s.`, {
+      retryAfterSeconds: v.retryAfterSeconds,
+    });
+  }
+}
+
+/**
+ * Creates a student account and signs it in, after the per-address sign-up limit. Throws
+ * `conflict` when the email is taken — also when another request created it a moment earlier
+ * (the unique key decides the race). A duplicate costs the same password hash as a new account,
+ * so the answer's timing says no more than its text.
+ */
+export async function signUp(input: SignUpInput, clientIp: string, requestHeaders: Headers, now: Date): Promise<AuthOutcome> {
+  await consumeSignUpAttempt(clientIp, now);
   try {
     const { headers, response } = await getAuth().api.signUpEmail({
       body: { name: input.name, email: input.email, password: input.password },
@@ -46,10 +69,15 @@ export async function signUp(input: SignUpInput, requestHeaders: Headers): Promi
     });
     return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
   } catch (err) {
-    if (betterAuthError(err)?.code.startsWith('USER_ALREADY_EXISTS')) {
-      throw new AppError('conflict', 'An account with this email already exists. Sign in instead.', {
-        fields: [{ path: 'email', message: 'already registered' }],
-      });
+    const code = betterAuthError(err)?.code ?? '';
+    const duplicate =
+      code.startsWith('USER_ALREADY_EXISTS') ||
+      // Two sign-ups raced past better-auth's existence check; the unique key refused the second.
+      (code === 'FAILED_TO_CREATE_USER' &&
+        (await getDb().user.findUnique({ where: { email: input.email }, select: { id: true } })) !== null);
+    if (duplicate) {
+      if (code.startsWith('USER_ALREADY_EXISTS')) await hashPassword(input.password);
+      throw new AppError('conflict', DUPLICATE_EMAIL, { fields: [{ path: 'email', message: 'already registered' }] });
     }
     throw err;
   }

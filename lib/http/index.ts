@@ -4,6 +4,6 @@
  */
 export { CLIENT_IP_HEADER } from './client-ip';
 export { safeNextPath } from './next-path';
-export { allowedOrigins, assertSameOrigin, originsForHost } from './origin';
+export { allowedOrigins, assertCookieWillBeKept, assertSameOrigin, originsForHost } from './origin';
 export { clientIp, errorResponse, json, withCookies } from './respond';
 export { type Permission, route } from './route';

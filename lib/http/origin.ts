@@ -34,3 +34,30 @@ function originOf(url: string | null): string | null {
     return null;
   }
 }
+
+/** Hosts a browser treats as secure over plain HTTP (it keeps `Secure` cookies for them). */
+const LOCAL_HOST_RE = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The session cookie is always `Secure`. A browser on a plain-HTTP page of any host but localhost
+ * drops it, so sign-in would "succeed" and bounce back to the sign-in page. The Origin header
+ * says which scheme the browser's page uses; refuse such a sign-in with a reason the person can
+ * act on (put TLS in front — README, Deploying safely). Requests without Origin were already
+ * refused by the origin check.
+ */
+export function assertCookieWillBeKept(req: Request): void {
+  const origin = req.headers.get('origin');
+  if (!origin) return;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return;
+  }
+  if (url.protocol === 'http:' && !LOCAL_HOST_RE.test(url.hostname)) {
+    throw new AppError(
+      'https_required',
+      `This address needs HTTPS: your browser will not keep the sign-in cookie over plain HTTP to ${url.hostname}. Open https://${url.host} instead, or ask the site's admin to put TLS in front.`,
+    );
+  }
+}

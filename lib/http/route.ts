@@ -86,12 +86,21 @@ export function route(
         if (!spec.permission(viewer)) throw new AppError('forbidden', `Your account is not allowed to ${spec.action ?? 'do this'}.`);
         result = await fn({ ...input, viewer });
       }
-      if (result instanceof Response) return result;
-      return json(result ?? { ok: true }, { status: spec.status ?? 200, headers: spec.headers });
+      if (result instanceof Response) return noStore(result);
+      return noStore(json(result ?? { ok: true }, { status: spec.status ?? 200, headers: spec.headers }));
     } catch (err) {
-      return errorResponse(err);
+      return noStore(errorResponse(err));
     }
   };
+}
+
+/**
+ * API answers are about the caller (their account, progress, sessions) or about this moment
+ * (health): no browser or proxy may keep a copy.
+ */
+function noStore(res: Response): Response {
+  if (!res.headers.has('Cache-Control')) res.headers.set('Cache-Control', 'no-store');
+  return res;
 }
 
 function parseWith(schema: Schema, value: unknown, root: string): unknown {

@@ -10,7 +10,7 @@ export { getLab, listLabs } from './catalog';
 export { mapLabErrors, toAppError } from './errors';
 export { type CheckInput, checkLabSession, type LabAttemptView, listLabAttempts } from './grading';
 export { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
-export { initLabs, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
+export { initLabs, labRunDir, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
 export {
   extendLabSession,
   getOwnLabSession,
@@ -19,3 +19,4 @@ export {
   startLabSession,
   stopLabSession,
 } from './sessions';
+export { msUsedSince, utcDayStart } from './usage';

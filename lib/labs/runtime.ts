@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { defaultCacheDir, LabSessionManager, loadCurrentImages, QemuBackend } from '@/lib/vm';
 import { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
@@ -30,7 +31,9 @@ export function initLabs(): Promise<void> {
     const runtime: LabRuntime = { manager: null, unavailable: 'Lab VMs are starting up.', ready: Promise.resolve() };
     runtime.ready = (async () => {
       const cacheDir = defaultCacheDir(process.cwd());
-      const runDir = path.join(cacheDir, 'run');
+      // Runtime state is this server's: under its DATA_DIR, so a second server from the same
+      // checkout (another DATA_DIR and port) never sees — or kills — this one's VMs.
+      const runDir = labRunDir(env().DATA_DIR);
       await QemuBackend.cleanOrphans(runDir);
       // The database may be down at start; /api/health reports that.
       await closeSessionsLeftByPreviousServer(RUNNER_ID, new Date()).catch(() => {});
@@ -47,6 +50,11 @@ export function initLabs(): Promise<void> {
     globalForLabs.kernelMapLabs = runtime;
   }
   return globalForLabs.kernelMapLabs.ready;
+}
+
+/** Where this server keeps its VMs' sockets, pidfiles and disks. */
+export function labRunDir(dataDir: string): string {
+  return path.resolve(dataDir, 'labs-run');
 }
 
 /** Stops every VM (server shutdown). */

@@ -1,3 +1,4 @@
+import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import type { Arch } from '@/lib/schema';
 import type { LabSession, LabVm, SessionInfo } from '@/lib/vm';
@@ -5,6 +6,7 @@ import { getLab } from './catalog';
 import { mapLabErrors } from './errors';
 import { prepareGrading } from './grading';
 import { sessionManager } from './runtime';
+import { labTimeLeftToday } from './usage';
 
 /** What the browser gets about a session. */
 export interface LabSessionView {
@@ -38,13 +40,26 @@ function view(info: SessionInfo): LabSessionView {
  * a reload, a second click, a second tab — that one is returned, after waiting for it to finish
  * starting if it is still being prepared.
  */
-export async function startLabSession(learnerId: string, labId: string, arch: Arch): Promise<LabSessionView> {
+export async function startLabSession(learnerId: string, labId: string, arch: Arch, now: Date): Promise<LabSessionView> {
   const lab = getLab(labId);
   if (!lab.arches.includes(arch)) throw new AppError('invalid_input', `Lab "${labId}" does not run on ${arch}.`);
   const m = await sessionManager();
   return mapLabErrors(async () => {
     const existing = m.listForLearner(learnerId).find((s) => s.state !== 'ended' && s.labId === labId && s.arch === arch);
     if (existing) return view((await m.whenReady(learnerId, existing.id)).info());
+    // The daily allowance: refused when used up, and the session cannot outlast what is left.
+    const minutesPerDay = env().LAB_MINUTES_PER_DAY;
+    const { msLeft, renewsAt } = await labTimeLeftToday(learnerId, minutesPerDay, now);
+    if (msLeft < 60_000) {
+      const wait = Math.max(1, Math.ceil((renewsAt.getTime() - now.getTime()) / 1000));
+      throw new AppError(
+        'rate_limited',
+        `You have used today's ${minutesPerDay} lab minutes. More at 00:00 UTC (in ${Math.ceil(wait / 3600)} h).`,
+        {
+          retryAfterSeconds: wait,
+        },
+      );
+    }
     const session = await m.start(
       { learnerId, labId, arch, user: lab.user, disk: lab.disk ? { seedDir: lab.diskSeedDir ?? undefined } : undefined },
       {
@@ -52,6 +67,7 @@ export async function startLabSession(learnerId: string, labId: string, arch: Ar
           if (lab.setup) await runSetup(vm, lab.setup);
           await prepareGrading(lab.id, vm);
         },
+        maxMs: msLeft,
       },
     );
     return view(session.info());

@@ -24,7 +24,12 @@ export interface ConsoleStream {
   scrollback(): Buffer;
   /** Total bytes of output received. */
   readonly bytesReceived: number;
-  /** When the learner last typed (ms since epoch); drives the idle limit. */
+  /**
+   * When the learner was last really active (ms since epoch); drives the idle limit. A minute
+   * counts as active once ACTIVE_CHARS_PER_MINUTE typed characters arrived in it — a lone
+   * keystroke now and then, or the terminal's own automatic answers (escape sequences), do not
+   * keep a VM alive.
+   */
   readonly lastInputAt: number;
   /** Resolves when the output seen since the call (or the recent tail) matches `pattern`. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
@@ -32,6 +37,16 @@ export interface ConsoleStream {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r/g;
+
+/** Typed characters (escape sequences not counted) that make a minute of input real activity. */
+export const ACTIVE_CHARS_PER_MINUTE = 6;
+
+/** The characters of an input frame a person typed: escape sequences (a terminal's automatic answers, arrow keys) removed. */
+export function typedChars(data: string): number {
+  return data.replace(ANSI_INPUT, '').length;
+}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences
+const ANSI_INPUT = /\x1b\[[0-9;?]*[A-Za-z~]|\x1bO[A-Za-z]|\x1b/g;
 
 /** Strips terminal escapes and carriage returns, for matching prompts in output. */
 export function plainText(s: string): string {
@@ -78,10 +93,19 @@ export class SocketConsole implements ConsoleStream {
 
   write(data: string | Uint8Array): boolean {
     if (this.socket.destroyed || this.socket.writableLength > this.maxPendingInput) return false;
-    this.lastInputAt = this.now();
+    const now = this.now();
+    if (now - this.minuteStart >= 60_000) {
+      this.minuteStart = now;
+      this.minuteChars = 0;
+    }
+    this.minuteChars += typedChars(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'));
+    if (this.minuteChars >= ACTIVE_CHARS_PER_MINUTE) this.lastInputAt = now;
     this.socket.write(data);
     return true;
   }
+
+  private minuteStart = 0;
+  private minuteChars = 0;
 
   pause(): void {
     if (this.pauses++ === 0) this.socket.pause();

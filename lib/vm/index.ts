@@ -25,7 +25,7 @@ export {
   type HostResources,
   limitReached,
 } from './limits';
-export { type Accel, buildQemuCommand, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
+export { type Accel, buildQemuCommand, LAB_VM_NICE, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
 export { QemuBackend, type QemuBackendOptions } from './qemu-backend';
 export { ByteRing } from './ring-buffer';
 export {

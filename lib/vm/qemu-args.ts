@@ -204,9 +204,20 @@ export function buildQemuCommand(l: QemuLaunch): Command {
 }
 
 /**
- * Wraps a command so the kernel SIGKILLs it when the spawning thread dies: a crashed or killed
- * server leaves no VM behind (prctl PR_SET_PDEATHSIG via util-linux setpriv).
+ * Niceness of learners' VMs: a busy TCG guest takes a whole core, and a classroom of them must not
+ * make the web server (nice 0) slow. At nice 10 a VM's CPU weight is 110 against the server's
+ * 1024, so 18 busy VMs on 2 cores still leave the server about two thirds of a core whenever it
+ * wants one (measured in `bench:labs`, health p99 with N busy VMs). Among themselves VMs stay
+ * equal.
  */
-export function tiedToParent(c: Command): Command {
-  return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', c.command, ...c.args] };
+export const LAB_VM_NICE = 10;
+
+/**
+ * Wraps a command so the kernel SIGKILLs it when the spawning thread dies: a crashed or killed
+ * server leaves no VM behind (prctl PR_SET_PDEATHSIG via util-linux setpriv), optionally at a
+ * lower CPU priority (`nice -n`, which execs the command: same pid, same death signal).
+ */
+export function tiedToParent(c: Command, opts: { nice?: number } = {}): Command {
+  const niced = opts.nice ? ['nice', '-n', String(opts.nice)] : [];
+  return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', ...niced, c.command, ...c.args] };
 }

@@ -11,7 +11,7 @@ import { LabError } from './errors';
 import { ensureLabImages } from './images/build';
 import { defaultCacheDir, type LabImages, loadCurrentImages, snapshotKey } from './images/manifest';
 import { INCOMING_FD, launchFor, MARKER_PREFIX, PANIC, PROMPT, spawnQemu, type VmFiles, vmFiles } from './launch';
-import { ARCH_PROFILES, buildQemuCommand, type SnapshotVariant, tiedToParent } from './qemu-args';
+import { ARCH_PROFILES, buildQemuCommand, LAB_VM_NICE, type SnapshotVariant, tiedToParent } from './qemu-args';
 import { QmpClient, type QmpEvent } from './qmp';
 import {
   type Arch,
@@ -190,6 +190,15 @@ export interface QemuBackendOptions {
 }
 
 /** Runs lab VMs as local QEMU processes restored from the image builder's snapshots. */
+/** Which server started a VM: "<pid> <start time in clock ticks since boot>" (a pid alone can be reused). */
+const OWNER_FILE = 'owner';
+
+async function processIdentity(pid: number): Promise<string> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  return `${pid} ${startTime}`;
+}
+
 export class QemuBackend implements LabBackend {
   readonly name = 'qemu-local';
   private readonly vms = new Map<string, QemuVm>();
@@ -212,6 +221,11 @@ export class QemuBackend implements LabBackend {
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const dir = path.join(runDir, e.name);
+      // A VM whose server is alive is not an orphan, whoever shares this folder (a second server
+      // from the same checkout with the same run dir): leave it and its files alone.
+      const owner = (await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim();
+      const ownerPid = Number(owner.split(' ')[0]);
+      if (owner && Number.isInteger(ownerPid) && ownerPid !== process.pid && (await processIdentity(ownerPid)) === owner) continue;
       const pid = Number((await fs.readFile(path.join(dir, 'qemu.pid'), 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 1) {
         const argv = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -267,6 +281,7 @@ export class QemuBackend implements LabBackend {
       );
     const files = vmFiles(path.join(this.opts.runDir, sessionId));
     await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(path.join(files.dir, OWNER_FILE), await processIdentity(process.pid));
     const t0 = Date.now();
     let child: ChildProcess | undefined;
     try {
@@ -277,7 +292,7 @@ export class QemuBackend implements LabBackend {
       };
       const fd = openSync(snap.state, 'r');
       try {
-        child = spawnQemu(tiedToParent(buildQemuCommand(launch)), files.dir, fd);
+        child = spawnQemu(tiedToParent(buildQemuCommand(launch), { nice: LAB_VM_NICE }), files.dir, fd);
       } finally {
         closeSync(fd);
       }

@@ -46,6 +46,11 @@ export interface StartOptions {
    * stops the VM, frees the slot and fails the start with that error.
    */
   prepare?: (vm: LabVm) => Promise<void>;
+  /**
+   * The most this session may run, extensions included (what is left of the learner's daily lab
+   * time — lib/labs decides). The session's TTL never goes past it.
+   */
+  maxMs?: number;
 }
 
 export type SessionState = 'starting' | 'running' | 'ended';
@@ -82,6 +87,8 @@ interface Entry {
   arch: Arch;
   createdAt: number;
   expiresAt: number;
+  /** No TTL or extension goes past this (the learner's remaining daily lab time). */
+  hardEnd: number;
   vm?: LabVm;
   /** Set once prepare and the start record are done: only then can a terminal attach. */
   ready: boolean;
@@ -155,7 +162,8 @@ export class LabSessionManager {
       labId: spec.labId,
       arch: spec.arch,
       createdAt: now,
-      expiresAt: now + this.ttlMs,
+      expiresAt: Math.min(now + this.ttlMs, now + (opts.maxMs ?? Number.POSITIVE_INFINITY)),
+      hardEnd: now + (opts.maxMs ?? Number.POSITIVE_INFINITY),
       ready: false,
       settled: new Promise<void>((r) => {
         settle = r;
@@ -249,7 +257,7 @@ export class LabSessionManager {
     const s = this.getForLearner(learnerId, sessionId);
     const e = this.entries.get(s.id);
     if (!e || e.ended) throw new LabError('session_ended', 'the lab session has ended');
-    e.expiresAt = extendedExpiry(e.createdAt, e.expiresAt, byMs, this.maxLifetimeMs, this.now());
+    e.expiresAt = Math.min(e.hardEnd, extendedExpiry(e.createdAt, e.expiresAt, byMs, this.maxLifetimeMs, this.now()));
     const info = this.info(e);
     await this.recorder?.extended(info).catch(() => {});
     return info;

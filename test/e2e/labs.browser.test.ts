@@ -26,7 +26,15 @@ describe('browser: a lab VM on each architecture, in the page’s terminal', () 
     });
     expect(signUp.status()).toBe(201);
     const page = await context.newPage();
-    await page.goto(`${app.server.url}/labs`);
+    // Issue 8: the pages run under a nonce CSP; hydration (the buttons below work) and the
+    // terminal's WebSocket must not trip it.
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content[- ]Security[- ]Policy|Refused to (execute|load|connect|apply)/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('pageerror', (e) => violations.push(`page error: ${e.message}`));
+    const first = await page.goto(`${app.server.url}/labs`);
+    expect(first?.headers()['content-security-policy']).toMatch(/'nonce-/);
     await page.getByRole('link', { name: /Hello from the guest/ }).click();
     await page.getByRole('button', { name: /Start x86_64 VM/ }).click();
     await expect.poll(() => page.getByTestId('lab-status').textContent(), { timeout: 60_000 }).toContain('Ready — x86_64');
@@ -53,6 +61,7 @@ describe('browser: a lab VM on each architecture, in the page’s terminal', () 
     const list = await context.request.get(`${app.server.url}/api/labs/sessions`);
     const { sessions } = (await list.json()) as { sessions: { state: string }[] };
     expect(sessions.every((s) => s.state === 'ended')).toBe(true);
+    expect(violations).toEqual([]);
     await context.close();
   });
 });

@@ -9,13 +9,16 @@ export class TerminalClient {
   readonly messages: ServerMessage[] = [];
   text = '';
   closed: { code: number; reason: string } | null = null;
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    ack = true,
+  ) {
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString()) as ServerMessage;
       this.messages.push(m);
       if (m.t === 'output') {
         this.text += m.data;
-        ws.send(JSON.stringify({ t: 'ack', bytes: m.data.length }));
+        if (ack) ws.send(JSON.stringify({ t: 'ack', bytes: m.data.length }));
       }
     });
     ws.on('close', (code, reason) => {
@@ -24,7 +27,11 @@ export class TerminalClient {
   }
 
   /** Resolves with the client once open; rejects with the HTTP status when the upgrade is refused. */
-  static open(baseUrl: string, sessionId: string, opts: { cookie?: string; origin?: string | null } = {}): Promise<TerminalClient> {
+  static open(
+    baseUrl: string,
+    sessionId: string,
+    opts: { cookie?: string; origin?: string | null /** false: read output but never acknowledge it (a stuck tab). */; ack?: boolean } = {},
+  ): Promise<TerminalClient> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/api/labs/sessions/${sessionId}/terminal`;
     const headers: Record<string, string> = {};
     if (opts.cookie) headers.cookie = opts.cookie;
@@ -32,7 +39,7 @@ export class TerminalClient {
     if (origin) headers.origin = origin;
     const ws = new WebSocket(url, { headers });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new TerminalClient(ws)));
+      ws.once('open', () => resolve(new TerminalClient(ws, opts.ack !== false)));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once('error', reject);
     });

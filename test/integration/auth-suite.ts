@@ -67,6 +67,31 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
       expect(signIn.status).toBe(200);
     });
 
+    it('answers 12 concurrent sign-ups with one new email with one 201 and 409 for the rest (issue 8: 11 × 500)', async () => {
+      // Twelve different addresses, so only the unique key decides, not the per-address limit.
+      const account = newAccount('race');
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => postFrom(`127.0.3.${i + 1}`, `${server.url}/api/auth/sign-up`, account)),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([201, ...Array(11).fill(409)]);
+      for (const a of answers.filter((x) => x.status === 409)) expect(JSON.parse(a.body).error.code).toBe('conflict');
+    });
+
+    it('limits sign-ups per client address (SIGNUP_IP_LIMIT) with 429 and Retry-After (issue 8: 500 accounts in 85 s)', async () => {
+      const statuses: number[] = [];
+      let retryAfter = 0;
+      for (let i = 0; i < 11; i++) {
+        const res = await postFrom('127.0.4.1', `${server.url}/api/auth/sign-up`, newAccount('flood'));
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = Number(res.headers['retry-after']);
+      }
+      expect(statuses).toEqual([...Array(10).fill(201), 429]);
+      expect(retryAfter).toBeGreaterThan(0);
+      // A duplicate counts too (no free probing of which emails exist), and another address is not affected.
+      expect((await postFrom('127.0.4.2', `${server.url}/api/auth/sign-up`, newAccount('other'))).status).toBe(201);
+    });
+
     it('checks the origin of every state-changing request', async () => {
       const noOrigin = new Browserish(server.url, null);
       expect((await noOrigin.post('/api/auth/sign-up', newAccount())).status).toBe(403);

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@/lib/db';
+import { BATCH_MAX_BYTES, HIGH_WATER_BYTES } from '@/lib/terminal/protocol';
+import { AUTH_RECHECK_MS, CLOSE, MAX_SOCKETS_PER_SESSION, STALL_MS } from '@/lib/terminal/server';
 import { ensureLabImages, MARKER_PREFIX } from '@/lib/vm';
 import { Browserish, newAccount } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
@@ -96,6 +98,46 @@ describe('lab sessions and the terminal socket', () => {
     second.close();
   });
 
+  it('caps sockets per session: the newest wins and the oldest is told why (issue 8: 1000 sockets accepted)', async () => {
+    const tabs: TerminalClient[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_SESSION + 2; i++)
+      tabs.push(await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() }));
+    for (const old of tabs.slice(0, 2)) expect(await old.waitForClose()).toEqual(CLOSE.replaced);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tabs.slice(2).every((t) => t.closed === null)).toBe(true);
+    const newest = tabs[tabs.length - 1] as TerminalClient;
+    newest.type('echo newest-$((2+3))\r');
+    await newest.waitForText(/newest-5/);
+    for (const t of tabs) t.close();
+  });
+
+  it('closes a tab that stops acknowledging, so it cannot freeze the other tabs (issue 8: the pause was shared)', async () => {
+    const stuck = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader(), ack: false });
+    const other = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
+    // The scrollback goes out in batches under flow control, never as one unbounded frame.
+    for (const m of stuck.messages) if (m.t === 'output') expect(m.data.length).toBeLessThanOrEqual(BATCH_MAX_BYTES);
+    other.type('yes stall-flood | head -c 2000000; echo flood-$((40+2))\r');
+    expect(await stuck.waitForClose(STALL_MS + 15_000)).toEqual(CLOSE.stalled);
+    const received = stuck.messages.reduce((n, m) => n + (m.t === 'output' ? m.data.length : 0), 0);
+    expect(received).toBeLessThanOrEqual(HIGH_WATER_BYTES + BATCH_MAX_BYTES);
+    // The other tab got the whole flood and its end.
+    await other.waitForText(/flood-42/, 120_000);
+    other.close();
+  }, 180_000);
+
+  it('closes an open terminal when its sign-in session ends (issue 8: a socket outlived sign-out)', async () => {
+    const laptop = new Browserish(server.url);
+    expect((await laptop.post('/api/auth/sign-in', { email: alice.account.email, password: alice.account.password })).status).toBe(200);
+    const onLaptop = await TerminalClient.open(server.url, sessionId, { cookie: laptop.cookieHeader() });
+    const elsewhere = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
+    expect((await laptop.post('/api/auth/sign-out')).status).toBe(200);
+    expect(await onLaptop.waitForClose(AUTH_RECHECK_MS + 10_000)).toEqual(CLOSE.signedOut);
+    // Only that sign-in's sockets: the learner's other browser keeps working.
+    elsewhere.type('echo still-signed-in\r');
+    await elsewhere.waitForText(/still-signed-in/);
+    elsewhere.close();
+  }, 60_000);
+
   it('keeps the server responsive when the guest floods output to a client that stops reading', async () => {
     const term = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
     term.type('yes kernel-map-flood\r');
@@ -118,6 +160,19 @@ describe('lab sessions and the terminal socket', () => {
     await fresh.waitForText(/still-here/, 60_000);
     fresh.close();
   });
+
+  it('keeps this server’s VMs when a second server starts from the same checkout (issue 8: killed as "orphans")', async () => {
+    const term = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
+    const second = await startServer(); // another DATA_DIR and port; healthy only after its lab start-up ran
+    try {
+      term.type('echo survived-$((7*6))\r');
+      await term.waitForText(/survived-42/);
+      expect(term.closed).toBeNull();
+    } finally {
+      term.close();
+      await second.cleanup();
+    }
+  }, 120_000);
 
   it('allows one session per learner, and stops it on request (the socket says why)', async () => {
     const second = await alice.http.post('/api/labs/sessions', { labId: 'hello', arch: 'aarch64' });

@@ -3,7 +3,7 @@ import { existsSync, promises as fs, mkdtempSync, readFileSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHES, type Arch, ensureLabImages, LabError, type LabVm, MARKER_PREFIX, QemuBackend } from '@/lib/vm';
+import { ARCHES, type Arch, ensureLabImages, LAB_VM_NICE, LabError, type LabVm, MARKER_PREFIX, QemuBackend } from '@/lib/vm';
 
 /**
  * Real VMs restored from the real snapshots (TCG here). The images are built (or found cached)
@@ -83,6 +83,92 @@ describe.each(ARCHES)('lab VM on %s', (arch) => {
       await vm.stop();
     }
   });
+
+  it('survives a learner filling /tmp, /var/tmp, /dev/shm and their home (issue 8: x86_64 panicked "deadlocked on memory")', async () => {
+    const vm = await start(arch);
+    try {
+      const fill = ['/tmp', '/var/tmp', '/dev/shm', '/home/student']
+        .map((d) => `dd if=/dev/zero of=${d}/fill bs=1M 2>&1 | grep -c 'No space left on device'`)
+        .join('; ');
+      const r = await vm.exec(['/bin/sh', '-c', fill], { user: 'student', timeoutMs: 120_000 });
+      expect(r.stdout).toBe('1\n1\n1\n1\n'); // each one filled up and said so
+      // Then a memory hog on top: the lab cgroup's OOM killer takes it, the guest stays up.
+      await vm.exec(['/bin/sh', '-c', 'x=$(head -c 400000000 /dev/zero | tr "\\0" a); echo done'], { user: 'student', timeoutMs: 120_000 });
+      expect(vm.status()).toMatchObject({ state: 'running' });
+      expect((await vm.exec(['echo', 'alive'], { timeoutMs: 20_000 })).stdout).toBe('alive\n');
+      // What they filled stays bounded: the four mounts together are at most half the lab cgroup's ceiling.
+      const df = await vm.exec(['/bin/sh', '-c', 'df -k /tmp /var/tmp /dev/shm /home/student | tail -n +2']);
+      const used = df.stdout
+        .trim()
+        .split('\n')
+        .reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[2]), 0);
+      const max = Number((await vm.exec(['cat', '/sys/fs/cgroup/lab/memory.max'])).stdout.trim());
+      expect(used * 1024).toBeLessThanOrEqual(max / 2 + 4 * 1024 * 1024);
+    } finally {
+      await vm.stop();
+    }
+  }, 300_000);
+
+  it("keeps the lab cgroup's own knobs root's and delegates only the subtrees below (issue 8: learner-writable cpu.weight.nice, memory.min, io.*)", async () => {
+    const vm = await start(arch);
+    try {
+      const writable = await vm.exec(
+        ['/bin/sh', '-c', 'for f in /sys/fs/cgroup/lab/* /sys/fs/cgroup/agent/*; do [ -f "$f" ] && [ -w "$f" ] && echo "$f"; done; true'],
+        { user: 'student' },
+      );
+      expect(writable.stdout).toBe('');
+      for (const knob of ['cpu.weight.nice', 'cpu.max', 'memory.min', 'memory.max', 'pids.max']) {
+        const w = await vm.exec(['/bin/sh', '-c', `echo 1 > /sys/fs/cgroup/lab/${knob}`], { user: 'student' });
+        expect(w.exitCode, knob).not.toBe(0);
+      }
+      // The learner cannot leave lab/ either (moving needs the common ancestor's cgroup.procs).
+      const leave = await vm.exec(['/bin/sh', '-c', 'echo $$ > /sys/fs/cgroup/cgroup.procs'], { user: 'student' });
+      expect(leave.exitCode).not.toBe(0);
+      // Delegation still works below: their own child group, their own process in it.
+      const own = await vm.exec(
+        [
+          '/bin/sh',
+          '-c',
+          'mkdir /sys/fs/cgroup/lab/exec/mine && echo $$ > /sys/fs/cgroup/lab/exec/mine/cgroup.procs && cat /proc/self/cgroup',
+        ],
+        { user: 'student' },
+      );
+      expect(own).toMatchObject({ exitCode: 0 });
+      expect(own.stdout).toContain('/lab/exec/mine');
+    } finally {
+      await vm.stop();
+    }
+  }, 120_000);
+
+  it("gives the learner their own home (issue 8: root-owned and unwritable) and runs QEMU below the server's priority", async () => {
+    const vm = await start(arch);
+    try {
+      const r = await vm.exec(['/bin/sh', '-c', 'stat -c %U:%a "$HOME" && touch "$HOME/notes.txt" && echo ok'], { user: 'student' });
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'student:700\nok\n' });
+      vm.console.write('cd ~ && echo typed > t.txt && cat t.txt && echo home-$?\r');
+      await vm.console.waitFor(/home-0/, 10_000);
+      // The QEMU process (found by its marker) runs at LAB_VM_NICE.
+      const pids = (await fs.readdir('/proc')).filter((p) => /^\d+$/.test(p));
+      const mine = pids.filter((p) => {
+        try {
+          return (
+            readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${MARKER_PREFIX}itest${process.pid}x`) &&
+            readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu')
+          );
+        } catch {
+          return false;
+        }
+      });
+      expect(mine.length).toBeGreaterThan(0);
+      for (const p of mine) {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        expect(Number(fields[16])).toBe(LAB_VM_NICE); // field 19 of /proc/pid/stat
+      }
+    } finally {
+      await vm.stop();
+    }
+  }, 120_000);
 
   // One VM per case, as a grader runs them: an fsync commits ext4's whole running transaction,
   // so cases sharing a VM would rescue each other.

@@ -20,7 +20,7 @@ describe('durability and failure modes', () => {
     expect(again.status).toBe(200);
   });
 
-  it('answers /api/health with 503 and a reason when the database does not answer', async () => {
+  it('answers /api/health with 503 and a generic reason when the database does not answer, and logs the error', async () => {
     const server = await startServer({
       migrate: false,
       waitFor: 'listening',
@@ -32,7 +32,10 @@ describe('durability and failure modes', () => {
     const body = await res.json();
     expect(body.ok).toBe(false);
     expect(body.db).toBe('postgresql');
-    expect(body.reason).toMatch(/database/);
+    expect(body.reason).toBe('database did not answer');
+    // The public sees no host, port or driver text (issue 8); the log has it.
+    expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|:1\b|nowhere|ECONNREFUSED/);
+    expect(server.output()).toMatch(/health: the database did not answer/);
   });
 
   it('refuses to start with a malformed setting and names it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildQemuCommand, type QemuLaunch, tiedToParent } from '@/lib/vm';
+import { buildQemuCommand, LAB_VM_NICE, type QemuLaunch, tiedToParent } from '@/lib/vm';
 
 const base: QemuLaunch = {
   arch: 'x86_64',
@@ -70,5 +70,11 @@ describe('buildQemuCommand', () => {
     const c = tiedToParent(buildQemuCommand(base));
     expect(c.command).toBe('setpriv');
     expect(c.args.slice(0, 4)).toEqual(['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64']);
+  });
+
+  it("runs learners' VMs below the web server's CPU priority (issue 8: 18 busy VMs slowed health to 1.8 s)", () => {
+    const c = tiedToParent(buildQemuCommand(base), { nice: LAB_VM_NICE });
+    expect(LAB_VM_NICE).toBeGreaterThan(0);
+    expect(c.args.slice(0, 7)).toEqual(['--pdeathsig', 'KILL', '--', 'nice', '-n', String(LAB_VM_NICE), 'qemu-system-x86_64']);
   });
 });

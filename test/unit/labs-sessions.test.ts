@@ -250,3 +250,16 @@ describe('LabSessionManager', () => {
     });
   });
 });
+
+describe('LabSessionManager and the daily allowance (issue 8)', () => {
+  it('never lets a session, extensions included, outlast the time the learner has left today', async () => {
+    const clock = { now: 1_000_000 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 10, reapIntervalMs: 0, now: () => clock.now });
+    const s = await m.start({ learnerId: 'alice', labId: 'hello', arch: 'x86_64' }, { maxMs: 40 * min });
+    expect(s.info().expiresAt).toBe(clock.now + 40 * min);
+    const extended = await m.extend('alice', s.id);
+    expect(extended.expiresAt).toBe(1_000_000 + 40 * min);
+    clock.now += 40 * min;
+    expect(await m.reap()).toEqual([s.id]);
+  });
+});

@@ -1,7 +1,8 @@
 import { signUp, signUpSchema } from '@/lib/auth';
-import { json, route, withCookies } from '@/lib/http';
+import { assertCookieWillBeKept, clientIp, json, route, withCookies } from '@/lib/http';
 
-export const POST = route({ permission: 'public', body: signUpSchema }, async ({ req, body }) => {
-  const out = await signUp(body, req.headers);
+export const POST = route({ permission: 'public', body: signUpSchema }, async ({ req, body, now }) => {
+  assertCookieWillBeKept(req);
+  const out = await signUp(body, clientIp(req), req.headers, now);
   return withCookies(json({ user: out.user }, { status: 201 }), out.setCookies);
 });

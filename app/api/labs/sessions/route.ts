@@ -9,5 +9,5 @@ export const GET = route({ permission: canUseLearnerPages, action: 'use labs' },
 
 export const POST = route(
   { permission: canUseLearnerPages, action: 'start labs', body: z.strictObject({ labId: LabIdSchema, arch: ArchSchema }), status: 201 },
-  async ({ viewer, body }) => ({ session: await startLabSession(viewer.id, body.labId, body.arch) }),
+  async ({ viewer, body, now }) => ({ session: await startLabSession(viewer.id, body.labId, body.arch, now) }),
 );
