@@ -3,6 +3,8 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import '@fontsource/jetbrains-mono/400.css';
+import '@fontsource/jetbrains-mono/700.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs';
@@ -18,6 +20,8 @@ type Phase =
   | { kind: 'ready' }
   | { kind: 'ended'; reason: string }
   | { kind: 'error'; message: string };
+
+const TERMINAL_FONT_SIZE = 14;
 
 const ARCH_LABEL: Record<Arch, string> = { x86_64: 'x86_64', aarch64: 'ARM64 (aarch64)' };
 
@@ -47,26 +51,46 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
   const term = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const socket = useRef<WebSocket | null>(null);
+  /** The terminal is created once its font has loaded; the socket waits for it. */
+  const [terminalReady, setTerminalReady] = useState(false);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
 
-  // One xterm for the life of the page.
+  // One xterm for the life of the page. xterm measures its cell once, from the font it is given:
+  // with a fallback font the cell can be too short for the glyphs (underscores vanished at 1×), so
+  // the bundled JetBrains Mono is loaded first, and the line height leaves room below the baseline.
   useEffect(() => {
-    if (!termHost.current) return;
+    const host = termHost.current;
+    if (!host) return;
+    let disposed = false;
+    let cleanup = () => {};
+    void Promise.all([document.fonts.load(`${TERMINAL_FONT_SIZE}px "JetBrains Mono"`), document.fonts.load(`bold ${TERMINAL_FONT_SIZE}px "JetBrains Mono"`)])
+      .catch(() => [])
+      .then(() => {
+        if (!disposed) cleanup = openTerminal(host);
+      });
+    return () => {
+      disposed = true;
+      cleanup();
+    };
+  }, []);
+
+  const openTerminal = (host: HTMLDivElement): (() => void) => {
     const t = new Terminal({
       convertEol: false,
       cursorBlink: true,
-      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 14,
+      fontFamily: '"JetBrains Mono", "DejaVu Sans Mono", monospace',
+      fontSize: TERMINAL_FONT_SIZE,
+      lineHeight: 1.2,
       scrollback: 5000,
       theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
     });
     const f = new FitAddon();
     t.loadAddon(f);
-    t.open(termHost.current);
+    t.open(host);
     f.fit();
     term.current = t;
     fit.current = f;
@@ -85,18 +109,20 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
         // not visible yet
       }
     });
-    ro.observe(termHost.current);
+    ro.observe(host);
+    setTerminalReady(true);
     return () => {
       ro.disconnect();
       input.dispose();
       resized.dispose();
       t.dispose();
+      term.current = null;
     };
-  }, []);
+  };
 
   // The socket for the current session; reconnects after a drop unless the session ended.
   useEffect(() => {
-    if (!session) return;
+    if (!session || !terminalReady) return;
     let closedByUs = false;
     let attempts = 0;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -159,7 +185,7 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
       socket.current?.close();
       socket.current = null;
     };
-  }, [session]);
+  }, [session, terminalReady]);
 
   const start = useCallback(
     async (which: Arch) => {
@@ -202,13 +228,20 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     await start(arch);
   }, [stop, start, arch]);
 
+  // Switching while a VM runs replaces it: the learner's shell state would be lost, so ask first.
   const switchArch = useCallback(
     async (next: Arch) => {
-      setArch(next);
       if (session && session.arch !== next) {
+        const ok = window.confirm(
+          `Switch to ${ARCH_LABEL[next]}? This stops the running ${ARCH_LABEL[session.arch]} VM, and everything in its shell is lost.`,
+        );
+        if (!ok) return;
+        setArch(next);
         await stop();
         await start(next);
+        return;
       }
+      setArch(next);
     },
     [session, stop, start],
   );
