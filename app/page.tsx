@@ -52,9 +52,9 @@ export default async function Home() {
         <section className="landing-hero" aria-labelledby="landing-title">
           <h1 id="landing-title">Learn how Linux really works under your code</h1>
           <p className="page-lead">
-            Kernel Map is a course for application developers: why a write is not yet on disk, where the memory went, what makes a
-            service slow. {course.lessons.length} short lessons, {course.cards.length} flashcards and {course.quizzes.length}{' '}
-            decision-tree quizzes, plus labs in real Linux VMs you drive from the browser.
+            Kernel Map is a course for application developers: why a write is not yet on disk, where the memory went, what makes a service
+            slow. {course.lessons.length} short lessons, {course.cards.length} flashcards and {course.quizzes.length} decision-tree quizzes,
+            plus labs in real Linux VMs you drive from the browser.
           </p>
           <div className="landing-cta">
             <Link className="btn btn-primary" href="/sign-up">

@@ -67,7 +67,10 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     if (!host) return;
     let disposed = false;
     let cleanup = () => {};
-    void Promise.all([document.fonts.load(`${TERMINAL_FONT_SIZE}px "JetBrains Mono"`), document.fonts.load(`bold ${TERMINAL_FONT_SIZE}px "JetBrains Mono"`)])
+    void Promise.all([
+      document.fonts.load(`${TERMINAL_FONT_SIZE}px "JetBrains Mono"`),
+      document.fonts.load(`bold ${TERMINAL_FONT_SIZE}px "JetBrains Mono"`),
+    ])
       .catch(() => [])
       .then(() => {
         if (!disposed) cleanup = openTerminal(host);

@@ -27,7 +27,13 @@ export function ThemeToggle() {
   }
   const target = theme === 'dark' ? 'light' : 'dark';
   return (
-    <button type="button" className="btn btn-small" onClick={toggle} aria-label={`Switch to ${target} theme`} title={`Switch to ${target} theme`}>
+    <button
+      type="button"
+      className="btn btn-small"
+      onClick={toggle}
+      aria-label={`Switch to ${target} theme`}
+      title={`Switch to ${target} theme`}
+    >
       <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>
     </button>
   );

@@ -9,7 +9,7 @@ export { ARCHES, type Arch, ArchSchema, LabIdSchema, SessionIdSchema } from '@/l
 export { getLab, listLabs } from './catalog';
 export { mapLabErrors, toAppError } from './errors';
 export { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
-export { initLabs, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
+export { initLabs, labsPreparing, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
 export {
   extendLabSession,
   getOwnLabSession,

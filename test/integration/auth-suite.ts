@@ -13,7 +13,10 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
   describe(`accounts, roles and the shell over HTTP (${provider})`, () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startServer({ provider, env: { SIGNIN_LIMIT: '4', SIGNIN_ACCOUNT_LIMIT: '9', SIGNIN_IP_LIMIT: '20', SIGNIN_WINDOW_SECONDS: '120' } });
+      server = await startServer({
+        provider,
+        env: { SIGNIN_LIMIT: '4', SIGNIN_ACCOUNT_LIMIT: '9', SIGNIN_IP_LIMIT: '20', SIGNIN_WINDOW_SECONDS: '120' },
+      });
     });
     afterAll(async () => {
       await server?.cleanup();

@@ -55,12 +55,24 @@ export default async function InstructorPage() {
                       {l.email}
                     </div>
                   </td>
-                  <td className="hide-narrow" data-label="Joined">{dateFmt.format(l.joinedAt)}</td>
-                  <td className="num" data-label="Lessons read">{l.lessonsRead}</td>
-                  <td className="num" data-label="Cards in queue">{l.cardsInQueue}</td>
-                  <td className="num" data-label="Reviews">{l.reviews}</td>
-                  <td className="num" data-label="Quiz walks">{l.quizWalks}</td>
-                  <td className="num" data-label="Lab sessions">{l.labSessions}</td>
+                  <td className="hide-narrow" data-label="Joined">
+                    {dateFmt.format(l.joinedAt)}
+                  </td>
+                  <td className="num" data-label="Lessons read">
+                    {l.lessonsRead}
+                  </td>
+                  <td className="num" data-label="Cards in queue">
+                    {l.cardsInQueue}
+                  </td>
+                  <td className="num" data-label="Reviews">
+                    {l.reviews}
+                  </td>
+                  <td className="num" data-label="Quiz walks">
+                    {l.quizWalks}
+                  </td>
+                  <td className="num" data-label="Lab sessions">
+                    {l.labSessions}
+                  </td>
                 </tr>
               ))}
             </tbody>
