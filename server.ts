@@ -49,7 +49,9 @@ async function main() {
     socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
   });
   server.listen(config.PORT, config.HOST, () => {
-    console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider})`);
+    const since = Number(process.env.KM_STARTED_AT);
+    const took = Number.isFinite(since) && since > 0 ? `, ${((Date.now() - since) / 1000).toFixed(1)} s after npm start` : '';
+    console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider}${took})`);
   });
 
   const shutdown = (signal: string) => {

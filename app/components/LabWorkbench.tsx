@@ -5,7 +5,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import '@fontsource/jetbrains-mono/400.css';
 import '@fontsource/jetbrains-mono/700.css';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
@@ -30,6 +30,54 @@ function formatLeft(ms: number): string {
   const m = Math.floor(ms / 60000);
   const s = Math.floor((ms % 60000) / 1000);
   return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/**
+ * Creates the xterm in `host` (once its font has loaded) and wires keystrokes and resizes to the
+ * socket in `refs.socket`; returns the teardown.
+ */
+function openTerminal(
+  host: HTMLDivElement,
+  refs: { term: RefObject<Terminal | null>; fit: RefObject<FitAddon | null>; socket: RefObject<WebSocket | null> },
+): () => void {
+  const t = new Terminal({
+    convertEol: false,
+    cursorBlink: true,
+    fontFamily: '"JetBrains Mono", "DejaVu Sans Mono", monospace',
+    fontSize: TERMINAL_FONT_SIZE,
+    lineHeight: 1.2,
+    scrollback: 5000,
+    theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
+  });
+  const f = new FitAddon();
+  t.loadAddon(f);
+  t.open(host);
+  f.fit();
+  refs.term.current = t;
+  refs.fit.current = f;
+  const send = (m: ClientMessage) => {
+    if (refs.socket.current?.readyState === WebSocket.OPEN) refs.socket.current.send(JSON.stringify(m));
+  };
+  // A large paste goes in frames the server accepts.
+  const input = t.onData((data) => {
+    for (let i = 0; i < data.length; i += MAX_INPUT_CHARS) send({ t: 'input', data: data.slice(i, i + MAX_INPUT_CHARS) });
+  });
+  const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
+  const ro = new ResizeObserver(() => {
+    try {
+      f.fit();
+    } catch {
+      // not visible yet
+    }
+  });
+  ro.observe(host);
+  return () => {
+    ro.disconnect();
+    input.dispose();
+    resized.dispose();
+    t.dispose();
+    refs.term.current = null;
+  };
 }
 
 /**
@@ -73,55 +121,15 @@ export function LabWorkbench({ labId, arches, initial }: { labId: string; arches
     ])
       .catch(() => [])
       .then(() => {
-        if (!disposed) cleanup = openTerminal(host);
+        if (disposed) return;
+        cleanup = openTerminal(host, { term, fit, socket });
+        setTerminalReady(true);
       });
     return () => {
       disposed = true;
       cleanup();
     };
   }, []);
-
-  const openTerminal = (host: HTMLDivElement): (() => void) => {
-    const t = new Terminal({
-      convertEol: false,
-      cursorBlink: true,
-      fontFamily: '"JetBrains Mono", "DejaVu Sans Mono", monospace',
-      fontSize: TERMINAL_FONT_SIZE,
-      lineHeight: 1.2,
-      scrollback: 5000,
-      theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
-    });
-    const f = new FitAddon();
-    t.loadAddon(f);
-    t.open(host);
-    f.fit();
-    term.current = t;
-    fit.current = f;
-    const send = (m: ClientMessage) => {
-      if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(m));
-    };
-    // A large paste goes in frames the server accepts.
-    const input = t.onData((data) => {
-      for (let i = 0; i < data.length; i += MAX_INPUT_CHARS) send({ t: 'input', data: data.slice(i, i + MAX_INPUT_CHARS) });
-    });
-    const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
-    const ro = new ResizeObserver(() => {
-      try {
-        f.fit();
-      } catch {
-        // not visible yet
-      }
-    });
-    ro.observe(host);
-    setTerminalReady(true);
-    return () => {
-      ro.disconnect();
-      input.dispose();
-      resized.dispose();
-      t.dispose();
-      term.current = null;
-    };
-  };
 
   // The socket for the current session; reconnects after a drop unless the session ended.
   useEffect(() => {

@@ -19,6 +19,7 @@ export function ShellNav({ items }: { items: NavItem[] }) {
   /** Set by a "g" shortcut: once the new page is shown, its main heading gets the focus. */
   const focusHeadingAfterNav = useRef(false);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on purpose when the path changes
   useEffect(() => {
     if (!focusHeadingAfterNav.current) return;
     focusHeadingAfterNav.current = false;
