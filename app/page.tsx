@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
@@ -10,9 +8,6 @@ import { getCourse } from '@/lib/course';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: { absolute: 'Kernel Map — how Linux really works under your code' } };
-
-/** The screenshot of a real lab session shown on the landing page (made by test/e2e/labs.browser.test.ts). */
-const LAB_SCREENSHOT = '/landing/lab-terminal.png';
 
 /**
  * `/`: signed-in visitors go to their home (an instructor to the instructor area, a learner to
@@ -26,7 +21,6 @@ export default async function Home() {
   const card = course.cards.find((c): c is CourseCard & { type: 'qa' } => c.type === 'qa');
   const quiz: CourseQuiz | undefined = course.quizzes[0];
   const question = quiz?.nodes.find((n) => n.id === quiz.start);
-  const hasLabShot = existsSync(path.join(process.cwd(), 'public', LAB_SCREENSHOT));
   return (
     <>
       <a className="skip-link" href="#main">
@@ -113,18 +107,6 @@ export default async function Home() {
               </figure>
             )}
           </div>
-          {hasLabShot && (
-            <figure className="landing-shot">
-              {/* biome-ignore lint/performance/noImgElement: a static screenshot; next/image adds nothing here */}
-              <img
-                src={LAB_SCREENSHOT}
-                alt="A lab session: an x86_64 VM's shell in the browser, running uname -m and reading /proc/cpuinfo"
-                width={1200}
-                height={640}
-              />
-              <figcaption className="muted">A real lab session: your own VM, in the browser.</figcaption>
-            </figure>
-          )}
         </section>
       </main>
     </>

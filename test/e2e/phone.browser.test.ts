@@ -89,7 +89,7 @@ describe('phones: at 390 px no page is wider than the screen, and nothing is out
     await check('/instructor', 'phone-instructor');
     expect(problems, problems.join('\n')).toEqual([]);
     await context.close();
-  });
+  }, 600_000);
 
   it('keeps the quiz evidence inside its card on a desktop screen', async () => {
     const context = await app.browser.newContext({ viewport: { width: 1280, height: 800 } });
