@@ -52,6 +52,9 @@ async function main() {
     const since = Number(process.env.KM_STARTED_AT);
     const took = Number.isFinite(since) && since > 0 ? `, ${((Date.now() - since) / 1000).toFixed(1)} s after npm start` : '';
     console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider}${took})`);
+    // npm start (scripts/start.mjs) waits for this before it checks the lab images, so the two do not
+    // compete for the CPU while the server starts.
+    process.send?.('ready');
   });
 
   const shutdown = (signal: string) => {

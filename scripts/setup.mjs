@@ -36,7 +36,11 @@ function log() {
   }
   return logFd;
 }
-export const rel = (p) => path.relative(process.cwd(), p) || '.';
+/** A path as the reader types it: relative when inside the working directory, else absolute. */
+export const rel = (p) => {
+  const r = path.relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+};
 
 /**
  * One set-up step: prints its name, runs it, prints how long it took ("  ✓ building the app  74.2 s").

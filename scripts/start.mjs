@@ -24,19 +24,25 @@ ensurePrismaClients();
 ensureAuthSecret();
 await ensureMigrated();
 ensureBuild();
-const labs = startLabImagesInBackground();
-console.log(`  … lab VM images: checking/building in the background (progress on the Labs page; log: ${rel(labs.log)})`);
 const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
   cwd: root,
-  stdio: 'inherit',
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', KM_STARTED_AT: String(startedAt) },
+});
+// The lab images are checked (or built, on a first start) once the server is up: the app is usable
+// at once, and the Labs page shows the build's progress until the server picks the images up.
+let labs = null;
+child.on('message', (m) => {
+  if (m !== 'ready' || labs) return;
+  labs = startLabImagesInBackground();
+  console.log(`  … lab VM images: checking/building in the background (progress on the Labs page; log: ${rel(labs.log)})`);
 });
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
-    labs.child.kill(sig);
+    labs?.child.kill(sig);
     child.kill(sig);
   });
 child.on('exit', (code, signal) => {
-  labs.child.kill('SIGTERM');
+  labs?.child.kill('SIGTERM');
   process.exit(code ?? (signal ? 1 : 0));
 });
