@@ -25,11 +25,13 @@ import { ensureSnapshot, takeSnapshot } from './snapshot';
  *
  * Everything lives under `<cacheDir>` (default `.cache/labs`, gitignored) in folders named by a
  * content hash of their inputs, so a rebuild happens exactly when an input changed:
+ *   apt-answers/<debArch>-<hash>.json  the package list apt-cache resolved, keyed by apt's state
  *   debs/<debArch>/*.deb               apt-get download cache (file names carry versions)
  *   stage/<debArch>-<hash>/            the .debs unpacked with dpkg -x
  *   images/<arch>-<hash>/              kernel, initrd.cpio, manifest.json
  *   snapshots/<arch>-<variant>-<hash>/ state (QEMU migration stream), manifest.json
  *   current.json                       what the last successful build produced
+ *   build-status.json                  the build in progress (step n/total), for the Labs page
  * Image hash inputs: BUILDER_VERSION, package names+versions, init, agent source, lab guest
  * sources, the rootfs skeleton, compiler versions. Snapshot hash: image hash, QEMU version,
  * accelerator, variant and the QEMU command line shape.
