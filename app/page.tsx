@@ -102,7 +102,13 @@ export default async function Home() {
                 <figcaption className="muted quiz-progress">The first question of “{quiz.title}”</figcaption>
                 {/* biome-ignore lint/security/noDangerouslySetInnerHtml: as above */}
                 <div className="prose" dangerouslySetInnerHTML={{ __html: renderMarkdown(question.prompt) }} />
-                {question.evidence && <pre className="quiz-evidence">{question.evidence}</pre>}
+                {question.evidence && (
+                  // Focusable so a keyboard can scroll its long lines (axe: scrollable-region-focusable).
+                  // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+                  <pre className="quiz-evidence" tabIndex={0}>
+                    {question.evidence}
+                  </pre>
+                )}
                 <p className="muted">Sign in to pick your answer.</p>
               </figure>
             )}
