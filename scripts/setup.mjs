@@ -255,7 +255,8 @@ export function startLabImagesInBackground() {
   });
   closeSync(fd);
   const started = Date.now();
-  child.on('exit', (code) => {
+  child.on('exit', (code, signal) => {
+    if (signal) return; // stopped with the server
     if (code === 0) console.log(`  ✓ lab VM images ready (background, ${secs(Date.now() - started)})`);
     else console.warn(`  ✗ lab VM images could not be built (exit ${code}): the Labs page says why; full output: ${rel(file)}`);
   });
