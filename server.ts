@@ -55,7 +55,12 @@ async function main() {
     socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
   });
   server.listen(config.PORT, config.HOST, () => {
-    console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider})`);
+    const since = Number(process.env.KM_STARTED_AT);
+    const took = Number.isFinite(since) && since > 0 ? `, ${((Date.now() - since) / 1000).toFixed(1)} s after npm start` : '';
+    console.log(`[kernel-map] ready on http://localhost:${config.PORT} (database: ${config.dbProvider}${took})`);
+    // npm start (scripts/start.mjs) waits for this before it checks the lab images, so the two do not
+    // compete for the CPU while the server starts.
+    process.send?.('ready');
   });
 
   const shutdown = (signal: string) => {

@@ -41,8 +41,14 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ message: 'each entry must be an origin such as https://kernelmap.example' }))),
-  /** Sign-in attempts allowed per window for one account (from any address). */
+  /** Sign-in attempts allowed per window for one account from one client address. */
   SIGNIN_LIMIT: z.coerce.number().int().min(1).default(10),
+  /**
+   * Sign-in attempts allowed per window for one account from all addresses together (the slower
+   * ceiling against guessing from many addresses). Addresses the account signed in from before are
+   * exempt, so reaching it cannot lock the owner out of their usual address.
+   */
+  SIGNIN_ACCOUNT_LIMIT: z.coerce.number().int().min(1).default(100),
   /** Sign-in attempts allowed per window from one client address (for any accounts). */
   SIGNIN_IP_LIMIT: z.coerce.number().int().min(1).default(50),
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),

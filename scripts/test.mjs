@@ -1,9 +1,21 @@
 // `npm test`: all set-up, then every check CI runs — lint, typecheck, content, unit, integration
 // (a real server on SQLite and, when reachable or CI=true, PostgreSQL) and browser tests, then the
 // lab benchmark, the labs proof and the grader benchmark.
-import { checkNode, ensureBuild, ensureChromium, ensureDependencies, ensureLabImages, ensurePrismaClients, run, step } from './setup.mjs';
+import {
+  checkNode,
+  ensureBuild,
+  ensureChromium,
+  ensureDependencies,
+  ensureLabImages,
+  ensurePrismaClients,
+  rel,
+  run,
+  setupLog,
+  step,
+} from './setup.mjs';
 
 checkNode();
+console.log(`Kernel Map tests — set-up output goes to ${rel(setupLog)}`);
 ensureDependencies();
 ensureChromium();
 ensurePrismaClients();
@@ -16,7 +28,7 @@ run('npm', ['run', '--silent', 'typecheck']);
 step('content check');
 run('npm', ['run', '--silent', 'content:check']);
 ensureBuild();
-ensureLabImages({ required: true });
+ensureLabImages();
 step('tests (vitest: unit, integration, browser)');
 run('npx', ['vitest', 'run', ...process.argv.slice(2)], { env: { NEXT_TELEMETRY_DISABLED: '1' } });
 step('lab benchmark (npm run bench:labs, 6 sessions at once in CI)');

@@ -1,7 +1,7 @@
 'use client';
 
-import { type FormEvent, useId, useState } from 'react';
-import { api, errorMessage, fieldErrors as fieldErrorsOf } from '@/lib/api-client';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import { ApiError, api, errorMessage, fieldErrors as fieldErrorsOf } from '@/lib/api-client';
 
 interface Field {
   name: 'name' | 'email' | 'password';
@@ -13,8 +13,9 @@ interface Field {
 
 /**
  * Sign-in and sign-up form. Posts JSON to the auth route, shows the server's field errors next to
- * their inputs and its message (e.g. "Try again in 42 s") above the button, then does a full
- * navigation so every server component sees the new session cookie.
+ * their inputs and its message above the button, then does a full navigation so every server
+ * component sees the new session cookie. When sign-in is rate limited, the wait counts down in the
+ * page and the button comes back when it is over.
  */
 export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: string }) {
   const fields: Field[] =
@@ -32,6 +33,25 @@ export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: st
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  /** When a rate-limited form may be sent again (epoch ms), and the seconds left until then. */
+  const [retryAt, setRetryAt] = useState<number | null>(null);
+  const [secondsLeft, setSecondsLeft] = useState(0);
+  const [retryAfter, setRetryAfter] = useState(0);
+
+  useEffect(() => {
+    if (retryAt === null) return;
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      setSecondsLeft(left);
+      if (left === 0) {
+        setRetryAt(null);
+        setFormError(null);
+      }
+    };
+    tick();
+    const t = setInterval(tick, 250);
+    return () => clearInterval(t);
+  }, [retryAt]);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -46,6 +66,12 @@ export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: st
     } catch (err) {
       const errs = fieldErrorsOf(err);
       setFieldErrors(errs);
+      if (err instanceof ApiError && err.code === 'rate_limited' && err.retryAfterSeconds) {
+        setRetryAt(Date.now() + err.retryAfterSeconds * 1000);
+        setRetryAfter(err.retryAfterSeconds);
+        setFormError('Too many sign-in attempts for now.');
+        return;
+      }
       // One message per problem: field errors sit beside their inputs; the banner is for the rest.
       setFormError(Object.keys(errs).length > 0 ? null : errorMessage(err));
     } finally {
@@ -86,10 +112,20 @@ export function AuthForm({ mode, next }: { mode: 'sign-in' | 'sign-up'; next: st
       {formError && (
         <p id={`${id}-error`} className="form-error" role="alert">
           {formError}
+          {retryAt !== null && (
+            // Screen readers hear the wait once (the alert); the ticking number is for the eyes only.
+            <>
+              {' '}
+              <span className="sr-only">Try again in {retryAfter} s.</span>
+              <span aria-hidden="true">
+                Try again in <span data-testid="retry-countdown">{secondsLeft}</span> s.
+              </span>
+            </>
+          )}
         </p>
       )}
-      <button className="btn btn-primary" type="submit" disabled={busy} style={{ width: '100%' }}>
-        {busy ? 'Please wait…' : mode === 'sign-in' ? 'Sign in' : 'Create account'}
+      <button className="btn btn-primary" type="submit" disabled={busy || retryAt !== null} style={{ width: '100%' }}>
+        {busy ? 'Please wait…' : retryAt !== null ? `Wait ${secondsLeft} s` : mode === 'sign-in' ? 'Sign in' : 'Create account'}
       </button>
     </form>
   );

@@ -3,7 +3,9 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import '@fontsource/jetbrains-mono/400.css';
+import '@fontsource/jetbrains-mono/700.css';
+import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { LabSessionView as SessionView } from '@/lib/labs';
 import { ACK_EVERY_BYTES, type ClientMessage, MAX_INPUT_CHARS, parseServerMessage } from '@/lib/terminal/protocol';
@@ -20,6 +22,8 @@ type Phase =
   | { kind: 'ended'; reason: string }
   | { kind: 'error'; message: string };
 
+const TERMINAL_FONT_SIZE = 14;
+
 const ARCH_LABEL: Record<Arch, string> = { x86_64: 'x86_64', aarch64: 'ARM64 (aarch64)' };
 
 function formatLeft(ms: number): string {
@@ -27,6 +31,54 @@ function formatLeft(ms: number): string {
   const m = Math.floor(ms / 60000);
   const s = Math.floor((ms % 60000) / 1000);
   return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/**
+ * Creates the xterm in `host` (once its font has loaded) and wires keystrokes and resizes to the
+ * socket in `refs.socket`; returns the teardown.
+ */
+function openTerminal(
+  host: HTMLDivElement,
+  refs: { term: RefObject<Terminal | null>; fit: RefObject<FitAddon | null>; socket: RefObject<WebSocket | null> },
+): () => void {
+  const t = new Terminal({
+    convertEol: false,
+    cursorBlink: true,
+    fontFamily: '"JetBrains Mono", "DejaVu Sans Mono", monospace',
+    fontSize: TERMINAL_FONT_SIZE,
+    lineHeight: 1.2,
+    scrollback: 5000,
+    theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
+  });
+  const f = new FitAddon();
+  t.loadAddon(f);
+  t.open(host);
+  f.fit();
+  refs.term.current = t;
+  refs.fit.current = f;
+  const send = (m: ClientMessage) => {
+    if (refs.socket.current?.readyState === WebSocket.OPEN) refs.socket.current.send(JSON.stringify(m));
+  };
+  // A large paste goes in frames the server accepts.
+  const input = t.onData((data) => {
+    for (let i = 0; i < data.length; i += MAX_INPUT_CHARS) send({ t: 'input', data: data.slice(i, i + MAX_INPUT_CHARS) });
+  });
+  const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
+  const ro = new ResizeObserver(() => {
+    try {
+      f.fit();
+    } catch {
+      // not visible yet
+    }
+  });
+  ro.observe(host);
+  return () => {
+    ro.disconnect();
+    input.dispose();
+    resized.dispose();
+    t.dispose();
+    refs.term.current = null;
+  };
 }
 
 /**
@@ -58,56 +110,41 @@ export function LabWorkbench({
   const term = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const socket = useRef<WebSocket | null>(null);
+  /** The terminal is created once its font has loaded; the socket waits for it. */
+  const [terminalReady, setTerminalReady] = useState(false);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
 
-  // One xterm for the life of the page.
+  // One xterm for the life of the page. xterm measures its cell once, from the font it is given:
+  // with a fallback font the cell can be too short for the glyphs (underscores vanished at 1×), so
+  // the bundled JetBrains Mono is loaded first, and the line height leaves room below the baseline.
   useEffect(() => {
-    if (!termHost.current) return;
-    const t = new Terminal({
-      convertEol: false,
-      cursorBlink: true,
-      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 14,
-      scrollback: 5000,
-      theme: { background: '#0f1214', foreground: '#e6e6e3', cursor: '#5cc3a6' },
-    });
-    const f = new FitAddon();
-    t.loadAddon(f);
-    t.open(termHost.current);
-    f.fit();
-    term.current = t;
-    fit.current = f;
-    const send = (m: ClientMessage) => {
-      if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(m));
-    };
-    // A large paste goes in frames the server accepts.
-    const input = t.onData((data) => {
-      for (let i = 0; i < data.length; i += MAX_INPUT_CHARS) send({ t: 'input', data: data.slice(i, i + MAX_INPUT_CHARS) });
-    });
-    const resized = t.onResize(({ cols, rows }) => send({ t: 'resize', cols, rows }));
-    const ro = new ResizeObserver(() => {
-      try {
-        f.fit();
-      } catch {
-        // not visible yet
-      }
-    });
-    ro.observe(termHost.current);
+    const host = termHost.current;
+    if (!host) return;
+    let disposed = false;
+    let cleanup = () => {};
+    void Promise.all([
+      document.fonts.load(`${TERMINAL_FONT_SIZE}px "JetBrains Mono"`),
+      document.fonts.load(`bold ${TERMINAL_FONT_SIZE}px "JetBrains Mono"`),
+    ])
+      .catch(() => [])
+      .then(() => {
+        if (disposed) return;
+        cleanup = openTerminal(host, { term, fit, socket });
+        setTerminalReady(true);
+      });
     return () => {
-      ro.disconnect();
-      input.dispose();
-      resized.dispose();
-      t.dispose();
+      disposed = true;
+      cleanup();
     };
   }, []);
 
   // The socket for the current session; reconnects after a drop unless the session ended.
   useEffect(() => {
-    if (!session) return;
+    if (!session || !terminalReady) return;
     let closedByUs = false;
     let attempts = 0;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -175,7 +212,7 @@ export function LabWorkbench({
       socket.current?.close();
       socket.current = null;
     };
-  }, [session]);
+  }, [session, terminalReady]);
 
   const start = useCallback(
     async (which: Arch) => {
@@ -218,13 +255,20 @@ export function LabWorkbench({
     await start(arch);
   }, [stop, start, arch]);
 
+  // Switching while a VM runs replaces it: the learner's shell state would be lost, so ask first.
   const switchArch = useCallback(
     async (next: Arch) => {
-      setArch(next);
       if (session && session.arch !== next) {
+        const ok = window.confirm(
+          `Switch to ${ARCH_LABEL[next]}? This stops the running ${ARCH_LABEL[session.arch]} VM, and everything in its shell is lost.`,
+        );
+        if (!ok) return;
+        setArch(next);
         await stop();
         await start(next);
+        return;
       }
+      setArch(next);
     },
     [session, stop, start],
   );

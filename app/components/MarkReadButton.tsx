@@ -3,15 +3,20 @@
 import { useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 
-/** Marks the lesson read; with the on-read setting its cards join the review queue. */
+/**
+ * Marks the lesson read; with the on-read setting its cards join the review queue. `hint` says
+ * what marking read will do, and goes away once it is done.
+ */
 export function MarkReadButton({
   lessonId,
   initiallyRead,
   cardsInQueue,
+  hint,
 }: {
   lessonId: string;
   initiallyRead: boolean;
   cardsInQueue: number;
+  hint: string;
 }) {
   const [read, setRead] = useState(initiallyRead);
   const [busy, setBusy] = useState(false);
@@ -45,6 +50,11 @@ export function MarkReadButton({
       <p className="muted" role="status" aria-live="polite">
         {message}
       </p>
+      {!read && (
+        <p className="muted mark-read-hint" data-testid="mark-read-hint">
+          {hint}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 
-import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import { type HTMLAttributes, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
 import type { AnswerResult, AttemptView, TreeProgress } from '@/lib/quiz';
 import { ProgressBar } from './ProgressBar';
@@ -21,6 +21,12 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
   const [boosted, setBoosted] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const continueButton = useRef<HTMLButtonElement>(null);
+
+  // After a right answer, Continue gets the focus (Enter presses it) and scrolls into view.
+  useEffect(() => {
+    if (solved) continueButton.current?.focus();
+  }, [solved]);
 
   const start = useCallback(async () => {
     setBusy(true);
@@ -153,7 +159,10 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
         {node.evidence && (
           <figure className="quiz-evidence-figure">
             <figcaption className="sr-only">What you see on the system</figcaption>
-            <pre className="quiz-evidence">{node.evidence}</pre>
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: long lines scroll inside the box; a keyboard must reach it */}
+            <pre className="quiz-evidence" tabIndex={0}>
+              {node.evidence}
+            </pre>
           </figure>
         )}
         <ol className="quiz-choices">
@@ -171,7 +180,6 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
                 >
                   <kbd>{c.index + 1}</kbd> <span>{c.label}</span>
                   {wrong && <span className="sr-only"> (wrong)</span>}
-                  {right && <span className="sr-only"> (right)</span>}
                 </button>
                 {wrong && <Rendered html={wrong.feedbackHtml} id={`fb-${node.id}-${c.index}`} className="quiz-feedback wrong" />}
               </li>
@@ -181,9 +189,10 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
         <div role="status" aria-live="polite">
           {solved && (
             <div className="quiz-feedback right">
-              <strong>Right.</strong>
+              {/* Say "Right" once: much feedback already starts with it. */}
+              {!startsWithVerdict(solved.feedbackHtml) && <strong>Right.</strong>}
               <Rendered html={solved.feedbackHtml} />
-              <button type="button" className="btn btn-primary" onClick={proceed}>
+              <button type="button" className="btn btn-primary" onClick={proceed} ref={continueButton}>
                 Continue <kbd>Enter</kbd>
               </button>
             </div>
@@ -227,6 +236,11 @@ function conflictAttempt(e: unknown): AttemptView | null {
   if (typeof d !== 'object' || d === null || !('attempt' in d)) return null;
   const a = (d as { attempt: unknown }).attempt;
   return typeof a === 'object' && a !== null && 'attemptId' in a ? (a as AttemptView) : null;
+}
+
+/** True when feedback already opens with a verdict ("Right: …", "Yes. …", "Correct —"). */
+function startsWithVerdict(html: string): boolean {
+  return /^(right|yes|correct)\b/i.test(html.replace(/<[^>]*>/g, '').trimStart());
 }
 
 /** HTML made by lib/content/render: raw HTML in content is escaped and unsafe URLs dropped. */

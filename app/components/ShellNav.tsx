@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 export interface NavItem {
   href: string;
@@ -16,6 +16,26 @@ export function ShellNav({ items }: { items: NavItem[] }) {
   const pathname = usePathname();
   const router = useRouter();
   const [helpOpen, setHelpOpen] = useState(false);
+  /** Set by a "g" shortcut: once the new page is shown, its main heading gets the focus. */
+  const focusHeadingAfterNav = useRef(false);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on purpose when the path changes
+  useEffect(() => {
+    if (!focusHeadingAfterNav.current) return;
+    focusHeadingAfterNav.current = false;
+    // The new page's heading may commit a frame after the path changes; look for a little while.
+    let tries = 0;
+    let frame = 0;
+    const focusHeading = () => {
+      const h1 = document.querySelector<HTMLElement>('main h1');
+      if (h1) {
+        h1.tabIndex = -1;
+        h1.focus();
+      } else if (tries++ < 60) frame = requestAnimationFrame(focusHeading);
+    };
+    frame = requestAnimationFrame(focusHeading);
+    return () => cancelAnimationFrame(frame);
+  }, [pathname]);
 
   useEffect(() => {
     let pendingG = false;
@@ -36,6 +56,8 @@ export function ShellNav({ items }: { items: NavItem[] }) {
         const item = items.find((i) => i.key === e.key);
         if (item) {
           e.preventDefault();
+          if (pathname === item.href) return;
+          focusHeadingAfterNav.current = true;
           router.push(item.href);
         }
         return;
@@ -50,7 +72,7 @@ export function ShellNav({ items }: { items: NavItem[] }) {
     }
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [items, router]);
+  }, [items, router, pathname]);
 
   return (
     <>

@@ -4,7 +4,7 @@ import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { getAuth } from './better-auth';
-import { clearAttempts, consumeAttempt } from './rate-limit';
+import { clearAttempts, consumeAttempt, hasLiveWindow, rememberFor } from './rate-limit';
 import type { Role } from './roles';
 
 /** Sign-up body. Field rules are shown to the user, so messages are written for people. */
@@ -83,16 +83,29 @@ export async function signUp(input: SignUpInput, clientIp: string, requestHeader
   }
 }
 
+/** How long an address the account signed in from stays exempt from the account-wide ceiling. */
+const KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600;
+
 /**
- * Signs in, rate limited per client address (SIGNIN_IP_LIMIT) and per account (SIGNIN_LIMIT)
- * attempts per SIGNIN_WINDOW_SECONDS. Counting happens before the password is checked, so a guesser
- * learns nothing once limited; a successful sign-in restarts the account's counter.
+ * Signs in, rate limited three ways per SIGNIN_WINDOW_SECONDS, counted before the password is
+ * checked (so a guesser learns nothing once limited):
+ * - per client address, whatever the account (SIGNIN_IP_LIMIT);
+ * - per account *and* address (SIGNIN_LIMIT): a stranger's wrong passwords use up only their own
+ *   address's allowance, never the owner's;
+ * - per account from everywhere (SIGNIN_ACCOUNT_LIMIT, higher), against guessing from many
+ *   addresses; an address the account signed in from in the last 30 days is exempt, so even then
+ *   the owner gets in from where they usually do.
+ * A successful sign-in restarts the account's counters and remembers the address.
  */
 export async function signIn(input: SignInInput, clientIp: string, requestHeaders: Headers, now: Date): Promise<AuthOutcome> {
-  const { SIGNIN_LIMIT, SIGNIN_IP_LIMIT, SIGNIN_WINDOW_SECONDS } = env();
+  const { SIGNIN_LIMIT, SIGNIN_IP_LIMIT, SIGNIN_ACCOUNT_LIMIT, SIGNIN_WINDOW_SECONDS } = env();
+  const accountAddress = `acct-ip:${input.email}|${clientIp}`;
+  const knownAddress = `known:${input.email}|${clientIp}`;
+  const known = await hasLiveWindow(knownAddress, now);
   const verdicts = await Promise.all([
     consumeAttempt(`ip:${clientIp}`, SIGNIN_IP_LIMIT, SIGNIN_WINDOW_SECONDS, now),
-    consumeAttempt(`acct:${input.email}`, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
+    consumeAttempt(accountAddress, SIGNIN_LIMIT, SIGNIN_WINDOW_SECONDS, now),
+    ...(known ? [] : [consumeAttempt(`acct:${input.email}`, SIGNIN_ACCOUNT_LIMIT, SIGNIN_WINDOW_SECONDS, now)]),
   ]);
   const wait = Math.max(0, ...verdicts.map((v) => (v.allowed ? 0 : v.retryAfterSeconds)));
   if (wait > 0) {
@@ -104,7 +117,8 @@ export async function signIn(input: SignInInput, clientIp: string, requestHeader
       headers: requestHeaders,
       returnHeaders: true,
     });
-    await clearAttempts(`acct:${input.email}`);
+    await Promise.all([clearAttempts(accountAddress), clearAttempts(`acct:${input.email}`)]);
+    await rememberFor(knownAddress, KNOWN_ADDRESS_SECONDS, now);
     return { user: pickUser(response.user), setCookies: setCookiesOf(headers) };
   } catch (err) {
     if (betterAuthError(err)?.status === 401) {

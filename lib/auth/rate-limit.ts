@@ -35,3 +35,15 @@ export async function consumeAttempt(key: string, limit: number, windowSeconds: 
 export async function clearAttempts(key: string): Promise<void> {
   await getDb().rateLimit.deleteMany({ where: { key } });
 }
+
+/** True while `key` has a live window (e.g. "this account signed in from this address lately"). */
+export async function hasLiveWindow(key: string, now: Date): Promise<boolean> {
+  const row = await getDb().rateLimit.findUnique({ where: { key } });
+  return row !== null && row.windowEnd > now;
+}
+
+/** Records `key` for `seconds` from now (a long-lived marker in the same table, no counting). */
+export async function rememberFor(key: string, seconds: number, now: Date): Promise<void> {
+  const windowEnd = new Date(now.getTime() + seconds * 1000);
+  await getDb().rateLimit.upsert({ where: { key }, create: { key, count: 0, windowEnd }, update: { windowEnd } });
+}

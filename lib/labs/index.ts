@@ -10,7 +10,7 @@ export { getLab, listLabs } from './catalog';
 export { mapLabErrors, toAppError } from './errors';
 export { type CheckInput, checkLabSession, type LabAttemptView, listLabAttempts } from './grading';
 export { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
-export { initLabs, labRunDir, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
+export { initLabs, labRunDir, labsPreparing, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
 export {
   extendLabSession,
   getOwnLabSession,

@@ -12,7 +12,15 @@ export type { EndReason, HostMemory, LabBackend, LabVm, VmState, VmStatus } from
 export type { ConsoleStream } from './console';
 export { LabError, type LabErrorCode, LabsFullError, LearnerLimitError } from './errors';
 export { ensureLabImages, type ImageBuildOptions } from './images/build';
-export { DEFAULT_VARIANTS, defaultCacheDir, type LabImages, loadCurrentImages } from './images/manifest';
+export {
+  type BuildStatus,
+  DEFAULT_VARIANTS,
+  defaultCacheDir,
+  type LabImages,
+  loadCurrentImages,
+  readBuildStatus,
+  writeBuildStatus,
+} from './images/manifest';
 export { type KvmProbe, probeKvm } from './kvm';
 export { MARKER_PREFIX, PROMPT } from './launch';
 export {

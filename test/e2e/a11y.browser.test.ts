@@ -33,8 +33,12 @@ describe('accessibility: every page passes axe-core’s WCAG 2.1 AA rules, light
     it(`has no serious violations (${colorScheme})`, async () => {
       const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
       const page = await context.newPage();
-      await page.goto(`${app.server.url}/sign-in`);
-      const problems: string[] = (await seriousViolations(page)).map((p) => `/sign-in: ${p}`);
+      const problems: string[] = [];
+      for (const path of ['/', '/sign-in', '/sign-up']) {
+        await page.goto(`${app.server.url}${path}`);
+        await page.locator('main h1').first().waitFor();
+        for (const p of await seriousViolations(page)) problems.push(`${path}: ${p}`);
+      }
       const signUp = await context.request.post(`${app.server.url}/api/auth/sign-up`, {
         data: newAccount(`a11y-${colorScheme}`),
         headers: { origin: app.server.url },

@@ -61,9 +61,10 @@ describe('browser: sign up, sign in, the shell, sign out', () => {
     await page.getByLabel('Email').fill('instructor@kernelmap.test');
     await page.getByLabel('Password').fill('kernelmap-instructor');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Today' }).waitFor();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instructor' }).click();
+    // An instructor lands in the instructor area.
     await page.getByRole('heading', { name: 'Instructor' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/instructor');
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instructor' }).isVisible()).toBe(true);
     expect(await page.getByText('student@kernelmap.test').isVisible()).toBe(true);
     await page.screenshot({ path: screenshotPath('shell-instructor-phone-dark'), fullPage: true });
     await context.close();

@@ -59,3 +59,34 @@ export function useServerAndBrowser(opts: { prepare?: () => Promise<unknown>; ti
     },
   };
 }
+
+/**
+ * Counts the pixels of a PNG (e.g. a clipped screenshot) whose brightest channel is above
+ * `threshold` (0–255), by decoding it in a blank page's canvas: what a reader would see as ink
+ * on a dark background.
+ */
+export async function brightPixels(browser: Browser, png: Buffer, threshold = 128): Promise<number> {
+  const page = await browser.newPage();
+  try {
+    return await page.evaluate(
+      async ({ b64, threshold }) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const ctx = canvas.getContext('2d');
+        if (!ctx) throw new Error('no 2d context');
+        ctx.drawImage(img, 0, 0);
+        const { data } = ctx.getImageData(0, 0, img.width, img.height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.max(data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0) > threshold) n++;
+        return n;
+      },
+      { b64: png.toString('base64'), threshold },
+    );
+  } finally {
+    await page.close();
+  }
+}

@@ -13,7 +13,10 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
   describe(`accounts, roles and the shell over HTTP (${provider})`, () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startServer({ provider, env: { SIGNIN_LIMIT: '4', SIGNIN_IP_LIMIT: '20', SIGNIN_WINDOW_SECONDS: '120' } });
+      server = await startServer({
+        provider,
+        env: { SIGNIN_LIMIT: '4', SIGNIN_ACCOUNT_LIMIT: '9', SIGNIN_IP_LIMIT: '20', SIGNIN_WINDOW_SECONDS: '120' },
+      });
     });
     afterAll(async () => {
       await server?.cleanup();
@@ -147,6 +150,39 @@ export function authSuite(provider: 'sqlite' | 'postgresql') {
       // Even the right password waits until the window ends.
       const right = await new Browserish(server.url).post('/api/auth/sign-in', { email: account.email, password: account.password });
       expect(right.status).toBe(429);
+    });
+
+    it("does not let a stranger's wrong passwords lock the owner out", async () => {
+      const owner = newAccount('owner');
+      expect((await new Browserish(server.url).post('/api/auth/sign-up', owner)).status).toBe(201);
+      const url = `${server.url}/api/auth/sign-in`;
+      const wrong = { email: owner.email, password: 'not the password' };
+      const attacker: number[] = [];
+      for (let i = 0; i < 5; i++) attacker.push((await postFrom('127.0.0.31', url, wrong)).status);
+      expect(attacker).toEqual([401, 401, 401, 401, 429]);
+      // The attacker's address stays limited, even with the right password…
+      expect((await postFrom('127.0.0.31', url, owner)).status).toBe(429);
+      // …but the owner, from their own address, signs straight in.
+      expect((await postFrom('127.0.0.32', url, owner)).status).toBe(200);
+    });
+
+    it('caps guesses at one account from many addresses, yet lets the owner in from an address they used before', async () => {
+      const owner = newAccount('spread');
+      expect((await new Browserish(server.url).post('/api/auth/sign-up', owner)).status).toBe(201);
+      const url = `${server.url}/api/auth/sign-in`;
+      expect((await postFrom('127.0.0.40', url, owner)).status).toBe(200); // the owner's usual address
+      const wrong = { email: owner.email, password: 'not the password' };
+      const statuses: number[] = [];
+      // SIGNIN_ACCOUNT_LIMIT is 9: three addresses × three guesses use it up, the tenth guess waits.
+      for (const addr of ['127.0.0.41', '127.0.0.42', '127.0.0.43'])
+        for (let i = 0; i < 3; i++) statuses.push((await postFrom(addr, url, wrong)).status);
+      expect(statuses.every((s) => s === 401)).toBe(true);
+      const tenth = await postFrom('127.0.0.44', url, wrong);
+      expect(tenth.status).toBe(429);
+      expect(Number(tenth.headers['retry-after'])).toBeGreaterThan(0);
+      // A new address waits even with the right password; the owner's known address does not.
+      expect((await postFrom('127.0.0.45', url, owner)).status).toBe(429);
+      expect((await postFrom('127.0.0.40', url, owner)).status).toBe(200);
     });
 
     it('limits sign-in attempts per client address, whatever the account', async () => {

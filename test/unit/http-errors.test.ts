@@ -32,9 +32,9 @@ describe('error mapping (lib/http errorResponse)', () => {
 describe('post-sign-in destination', () => {
   it('allows same-site paths only', () => {
     expect(safeNextPath('/learn?x=1')).toBe('/learn?x=1');
-    expect(safeNextPath('//evil.example/')).toBe('/today');
-    expect(safeNextPath('https://evil.example/')).toBe('/today');
-    expect(safeNextPath('/\\evil.example')).toBe('/today');
-    expect(safeNextPath(undefined)).toBe('/today');
+    expect(safeNextPath('//evil.example/')).toBe('/');
+    expect(safeNextPath('https://evil.example/')).toBe('/');
+    expect(safeNextPath('/\\evil.example')).toBe('/');
+    expect(safeNextPath(undefined)).toBe('/');
   });
 });

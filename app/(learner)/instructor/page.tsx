@@ -21,7 +21,7 @@ export default async function InstructorPage() {
         <p className="notice">No learners have signed up yet.</p>
       ) : (
         <div className="table-wrap">
-          <table>
+          <table className="table-cards">
             <caption className="sr-only">Learners and their progress</caption>
             <thead>
               <tr>
@@ -49,18 +49,30 @@ export default async function InstructorPage() {
             <tbody>
               {learners.map((l) => (
                 <tr key={l.id}>
-                  <td>
+                  <td data-label="Learner">
                     {l.name}
                     <div className="muted" style={{ fontSize: '0.85rem' }}>
                       {l.email}
                     </div>
                   </td>
-                  <td className="hide-narrow">{dateFmt.format(l.joinedAt)}</td>
-                  <td className="num">{l.lessonsRead}</td>
-                  <td className="num">{l.cardsInQueue}</td>
-                  <td className="num">{l.reviews}</td>
-                  <td className="num">{l.quizWalks}</td>
-                  <td className="num">{l.labSessions}</td>
+                  <td className="hide-narrow" data-label="Joined">
+                    {dateFmt.format(l.joinedAt)}
+                  </td>
+                  <td className="num" data-label="Lessons read">
+                    {l.lessonsRead}
+                  </td>
+                  <td className="num" data-label="Cards in queue">
+                    {l.cardsInQueue}
+                  </td>
+                  <td className="num" data-label="Reviews">
+                    {l.reviews}
+                  </td>
+                  <td className="num" data-label="Quiz walks">
+                    {l.quizWalks}
+                  </td>
+                  <td className="num" data-label="Lab sessions">
+                    {l.labSessions}
+                  </td>
                 </tr>
               ))}
             </tbody>

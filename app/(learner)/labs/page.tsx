@@ -1,15 +1,17 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { RefreshWhile } from '@/app/components/RefreshWhile';
 import { requireViewerForPage } from '@/lib/auth';
-import { labsUnavailableReason, listLabs } from '@/lib/labs';
+import { labsPreparing, labsUnavailableReason, listLabs } from '@/lib/labs';
 
 export const metadata: Metadata = { title: 'Labs' };
 
 export default async function LabsPage() {
   await requireViewerForPage();
-  const [labs, unavailable] = await Promise.all([Promise.resolve(listLabs()), labsUnavailableReason()]);
+  const [labs, unavailable, preparing] = await Promise.all([Promise.resolve(listLabs()), labsUnavailableReason(), labsPreparing()]);
   return (
     <div className="stack">
+      <RefreshWhile active={preparing} />
       <div>
         <h1>Labs</h1>
         <p className="page-lead">
@@ -17,7 +19,7 @@ export default async function LabsPage() {
         </p>
       </div>
       {unavailable && (
-        <p className="notice" role="status">
+        <p className="notice" role="status" data-testid="labs-unavailable">
           {unavailable}
         </p>
       )}

@@ -25,11 +25,13 @@ import { ensureSnapshot, takeSnapshot } from './snapshot';
  *
  * Everything lives under `<cacheDir>` (default `.cache/labs`, gitignored) in folders named by a
  * content hash of their inputs, so a rebuild happens exactly when an input changed:
+ *   apt-answers/<debArch>-<hash>.json  the package list apt-cache resolved, keyed by apt's state
  *   debs/<debArch>/*.deb               apt-get download cache (file names carry versions)
  *   stage/<debArch>-<hash>/            the .debs unpacked with dpkg -x
  *   images/<arch>-<hash>/              kernel, initrd.cpio, manifest.json
  *   snapshots/<arch>-<variant>-<hash>/ state (QEMU migration stream), manifest.json
  *   current.json                       what the last successful build produced
+ *   build-status.json                  the build in progress (step n/total), for the Labs page
  * Image hash inputs: BUILDER_VERSION, package names+versions, init, agent source, lab guest
  * sources, the rootfs skeleton, compiler versions. Snapshot hash: image hash, QEMU version,
  * accelerator, variant and the QEMU command line shape.
@@ -70,6 +72,8 @@ export interface ImageBuildOptions {
   log?: BuildLog;
   /** Install missing host packages with apt-get when running as root (default true). */
   installMissing?: boolean;
+  /** Called as each build step starts (for a progress display such as the Labs page's). */
+  onStep?: (step: { step: number; total: number; what: string }) => void;
 }
 
 class Progress {
@@ -78,9 +82,11 @@ class Progress {
   constructor(
     private readonly total: number,
     private readonly log: BuildLog,
+    private readonly onStep?: ImageBuildOptions['onStep'],
   ) {}
   async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.step++;
+    this.onStep?.({ step: this.step, total: this.total, what });
     const n = `${this.step}/${this.total}`;
     const started = Date.now();
     this.log(`[labs:images] step ${n} ${what} …`);
@@ -101,7 +107,7 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   const arches = opts.arches ?? ARCHES;
   const variants = opts.variants ?? DEFAULT_VARIANTS;
   const log = opts.log ?? ((l: string) => console.log(l));
-  const progress = new Progress(1 + arches.length * (6 + variants.length), log);
+  const progress = new Progress(1 + arches.length * (6 + variants.length), log, opts.onStep);
 
   await progress.run('check host tools', () => ensureHostTools(arches, opts.installMissing ?? true, log));
   const result: LabImages = { images: {}, snapshots: {} };
@@ -284,6 +290,45 @@ async function resolvePackages(debArch: string): Promise<{ kernelRelease: string
   }
   packages.sort((a, b) => a.name.localeCompare(b.name));
   return { kernelRelease, packages };
+}
+
+/**
+ * `resolvePackages`, remembered under the state apt answers from: the package lists apt-get update
+ * fetched (names, sizes, times), the configured sources, the installed-package database and the
+ * architectures. Asking apt-cache takes ~20 s per architecture; with nothing changed a restart
+ * reads the answer back instead. Any apt-get update or install changes the key.
+ */
+async function resolvePackagesCached(debArch: string, cacheDir: string): Promise<{ kernelRelease: string; packages: DebPackage[] }> {
+  const key = await aptStateHash(debArch);
+  const file = path.join(cacheDir, 'apt-answers', `${debArch}-${key}.json`);
+  const answerSchema = z.object({
+    kernelRelease: z.string(),
+    packages: z.array(z.object({ name: z.string(), version: z.string(), architecture: z.string(), file: z.string() })),
+  });
+  const cached = await fs
+    .readFile(file, 'utf8')
+    .then((t) => answerSchema.parse(JSON.parse(t)))
+    .catch(() => null);
+  if (cached) return cached;
+  const answer = await resolvePackages(debArch);
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  for (const old of await fs.readdir(dir)) if (old.startsWith(`${debArch}-`)) await fs.rm(path.join(dir, old), { force: true });
+  await fs.writeFile(`${file}.tmp`, JSON.stringify(answer));
+  await fs.rename(`${file}.tmp`, file);
+  return answer;
+}
+
+async function aptStateHash(debArch: string): Promise<string> {
+  const stats: string[] = [];
+  const statOf = async (f: string) => {
+    const st = await fs.stat(f).catch(() => null);
+    if (st?.isFile()) stats.push(`${f}:${st.size}:${st.mtimeMs}`);
+  };
+  for (const dir of ['/var/lib/apt/lists', '/etc/apt/sources.list.d', '/etc/apt/preferences.d'])
+    for (const name of (await fs.readdir(dir).catch(() => [] as string[])).sort()) await statOf(path.join(dir, name));
+  for (const f of ['/etc/apt/sources.list', '/var/lib/dpkg/status', '/var/lib/dpkg/arch']) await statOf(f);
+  return sha(`apt-answer:1`, debArch, JSON.stringify(ROOT_PACKAGES), ...stats).slice(0, 16);
 }
 
 async function downloadPackages(debArch: string, packages: DebPackage[], cacheDir: string): Promise<string> {
@@ -485,7 +530,7 @@ const SKELETON: Record<string, { mode: number; content: string }> = {
 
 async function buildImage(arch: Arch, root: string, cacheDir: string, progress: Progress): Promise<ImageManifest> {
   const p = ARCH_PROFILES[arch];
-  const { kernelRelease, packages } = await progress.run(`${arch}: resolve packages`, () => resolvePackages(p.debArch));
+  const { kernelRelease, packages } = await progress.run(`${arch}: resolve packages`, () => resolvePackagesCached(p.debArch, cacheDir));
   const initSource = await fs.readFile(path.join(root, 'lib/vm/guest/init'));
   const agentSource = await fs.readFile(path.join(root, 'lib/vm/guest/agent.c'));
   const stubSource = await fs.readFile(path.join(root, 'lib/vm/guest/pvh-stub.S'));

@@ -87,3 +87,48 @@ export function contentHash(...parts: (string | Buffer)[]): string {
   }
   return h.digest('hex');
 }
+
+/**
+ * What an image build in progress is doing, in `<cacheDir>/build-status.json`: written by
+ * `npm run labs:images` as it goes, read by the server to say "Preparing lab machines: step 5/17"
+ * until the images are there.
+ */
+export const BuildStatusSchema = z.object({
+  state: z.enum(['building', 'ready', 'failed']),
+  step: z.number(),
+  total: z.number(),
+  what: z.string(),
+  pid: z.number(),
+  updatedAt: z.string(),
+  error: z.string().optional(),
+  /** Where the full build output is, for the people who run the server. */
+  log: z.string().optional(),
+});
+export type BuildStatus = z.infer<typeof BuildStatusSchema>;
+
+export async function writeBuildStatus(cacheDir: string, status: BuildStatus): Promise<void> {
+  await fs.mkdir(cacheDir, { recursive: true });
+  const tmp = path.join(cacheDir, `build-status.json.${process.pid}`);
+  await fs.writeFile(tmp, JSON.stringify(status));
+  await fs.rename(tmp, path.join(cacheDir, 'build-status.json'));
+}
+
+/** The last build's status; a "building" status whose process is gone reads as failed. */
+export async function readBuildStatus(cacheDir: string): Promise<BuildStatus | null> {
+  try {
+    const status = BuildStatusSchema.parse(JSON.parse(await fs.readFile(path.join(cacheDir, 'build-status.json'), 'utf8')));
+    if (status.state === 'building' && !processAlive(status.pid)) return { ...status, state: 'failed', error: 'the build stopped' };
+    return status;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -2,9 +2,10 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { LabWorkbench } from '@/app/components/LabWorkbench';
+import { RefreshWhile } from '@/app/components/RefreshWhile';
 import { requireViewerForPage } from '@/lib/auth';
 import { renderMarkdown } from '@/lib/content/render';
-import { LabIdSchema, labsUnavailableReason, listLabSessions, listLabs } from '@/lib/labs';
+import { LabIdSchema, labsPreparing, labsUnavailableReason, listLabSessions, listLabs } from '@/lib/labs';
 
 type Params = { params: Promise<{ labId: string }> };
 
@@ -18,11 +19,12 @@ export default async function LabPage({ params }: Params) {
   const id = LabIdSchema.safeParse((await params).labId);
   const lab = id.success ? listLabs().find((l) => l.id === id.data) : undefined;
   if (!lab) notFound();
-  const unavailable = await labsUnavailableReason();
+  const [unavailable, preparing] = await Promise.all([labsUnavailableReason(), labsPreparing()]);
   const sessions = unavailable ? [] : await listLabSessions(viewer.id);
   const running = sessions.find((s) => s.labId === lab.id && s.state !== 'ended') ?? null;
   return (
     <div className="stack">
+      <RefreshWhile active={preparing} />
       <div>
         <p className="muted crumbs">
           <Link href="/labs">Labs</Link>
@@ -35,7 +37,7 @@ export default async function LabPage({ params }: Params) {
           <div className="prose lab-brief" dangerouslySetInnerHTML={{ __html: renderMarkdown(lab.brief) }} />
         )}
         {unavailable ? (
-          <p className="notice" role="status">
+          <p className="notice" role="status" data-testid="labs-unavailable">
             {unavailable}
           </p>
         ) : (

@@ -44,12 +44,16 @@ export default async function LessonPage({ params }: Params) {
         {/* biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown escapes raw HTML and unsafe URLs (lib/content/render.ts) */}
         <div className="prose" dangerouslySetInnerHTML={{ __html: r.html }} />
         <footer className="lesson-footer">
-          <MarkReadButton lessonId={r.lesson.id} initiallyRead={r.readAt !== null} cardsInQueue={r.cardsInQueue} />
-          <p className="muted">
-            {r.cardIntroduction === 'on-read'
-              ? `Marking the lesson read puts its ${r.cardCount} cards into your review queue.`
-              : 'Your setting puts every card in your queue; marking read records your progress.'}
-          </p>
+          <MarkReadButton
+            lessonId={r.lesson.id}
+            initiallyRead={r.readAt !== null}
+            cardsInQueue={r.cardsInQueue}
+            hint={
+              r.cardIntroduction === 'on-read'
+                ? `Marking the lesson read puts its ${r.cardCount} cards into your review queue.`
+                : 'Your setting puts every card in your queue; marking read records your progress.'
+            }
+          />
           <div className="lesson-nav">
             {r.previous ? (
               <Link className="btn" href={`/learn/${r.previous.id}`} rel="prev">
