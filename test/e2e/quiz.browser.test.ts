@@ -54,7 +54,7 @@ describe('browser: walk a decision-tree quiz', () => {
       }
       if (opts.keyboard) await page.keyboard.press(String(right + 1));
       else await page.locator('.quiz-choice').nth(right).click();
-      await page.getByText('Right.').waitFor();
+      await page.locator('.quiz-feedback.right').waitFor();
       await page.keyboard.press('Enter');
       const choice = node.choices[right];
       nodeId = choice?.next;
@@ -130,7 +130,7 @@ describe('browser: walk a decision-tree quiz', () => {
     const right = rightChoiceIndex(first, quiz.scenarios[0]);
     const wrong = first.choices.findIndex((_, i) => i !== right);
     await a.locator('.quiz-choice').nth(right).click();
-    await a.getByText('Right.').waitFor();
+    await a.locator('.quiz-feedback.right').waitFor();
 
     // Tab B still shows question 1; answering it is stale: B moves to where the walk stands instead.
     await b.locator('.quiz-choice').nth(wrong).click();
