@@ -3,7 +3,8 @@
  * WebSocket (upgrade requests), in one Node process. `npm start` runs this after its set-up
  * (scripts/start.mjs); `npm run dev` runs it with Next in development mode.
  */
-import { createServer } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import next from 'next';
 import { EnvError, loadEnv } from '@/lib/env';
 import { CLIENT_IP_HEADER } from '@/lib/http/client-ip';
@@ -21,7 +22,12 @@ async function main() {
     throw err;
   }
   const dev = process.argv.includes('--dev');
-  const app = next({ dev, dir: import.meta.dirname, hostname: config.HOST, port: config.PORT });
+  // Next attaches its own 'upgrade' listener to the server of the first request it handles, and ends
+  // every upgrade whose path matches an app route — the catch-all /api/[...path] (JSON 404) matches
+  // the terminal socket's path, so the lab terminal would be hung up. Next gets a server of its own
+  // that never upgrades; in development we hand it upgrades ourselves (HMR), below.
+  const nextUpgradeDecoy = new EventEmitter() as unknown as Server;
+  const app = next({ dev, dir: import.meta.dirname, hostname: config.HOST, port: config.PORT, httpServer: nextUpgradeDecoy });
   const handleRequest = app.getRequestHandler();
   await app.prepare();
   // Imported after Next has set up its request context: lib/auth reaches next/headers.

@@ -10,6 +10,9 @@ import { writeBuildStatus } from '@/lib/vm';
  * real lab runtime (lib/labs) in a scratch working directory whose image cache starts empty, then
  * receives the images this repository built (the same files, as a finished build leaves them).
  */
+// The lab runtime reads the server's configuration (DATA_DIR for its run directory), which needs a secret.
+process.env.AUTH_SECRET ??= 'labs-pickup-test-secret-0123456789abcdef';
+
 const repoCache = path.resolve(import.meta.dirname, '..', '..', '.cache', 'labs');
 const scratch = mkdtempSync(path.join(tmpdir(), 'km-pickup-'));
 const cacheDir = path.join(scratch, '.cache', 'labs');
