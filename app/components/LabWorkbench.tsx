@@ -105,7 +105,9 @@ export function LabWorkbench({
     initial?.state === 'running' ? { kind: 'connecting' } : initial?.state === 'starting' ? { kind: 'starting' } : { kind: 'idle' },
   );
   const [expiresAt, setExpiresAt] = useState<number | null>(initial ? Date.parse(initial.expiresAt) : null);
-  const [now, setNow] = useState(() => Date.now());
+  // null until mounted: the server's clock and the browser's differ, and the time left must not
+  // differ between the server's HTML and the first client render (a hydration mismatch).
+  const [now, setNow] = useState<number | null>(null);
   const termHost = useRef<HTMLDivElement>(null);
   const term = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
@@ -114,6 +116,7 @@ export function LabWorkbench({
   const [terminalReady, setTerminalReady] = useState(false);
 
   useEffect(() => {
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
@@ -284,7 +287,7 @@ export function LabWorkbench({
   }, [session]);
 
   const live = session !== null && (phase.kind === 'ready' || phase.kind === 'connecting' || phase.kind === 'starting');
-  const left = expiresAt ? expiresAt - now : null;
+  const left = expiresAt && now !== null ? expiresAt - now : null;
   const statusText =
     phase.kind === 'idle'
       ? 'No VM running.'
