@@ -10,7 +10,7 @@ import { contentSecurityPolicy, NONCE_HEADER } from '@/lib/http/security-headers
  *   sign-in, remembering where they were going. The cookie's validity is checked by the pages
  *   themselves (lib/auth requireViewerForPage), which redirect too; this only saves a render.
  */
-const LEARNER_PREFIXES = ['/today', '/learn', '/review', '/quizzes', '/labs', '/instructor'];
+const LEARNER_PREFIXES = ['/today', '/learn', '/review', '/quizzes', '/labs', '/instructor', '/join', '/admin'];
 
 export function proxy(req: NextRequest) {
   const { pathname, search } = req.nextUrl;

@@ -19,6 +19,9 @@ export const LabIdSchema = z
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const SessionIdSchema = z.string().regex(SESSION_ID_PATTERN, 'malformed session id');
 
+/** A user id (better-auth's random ids; tests use short ones): in admin and cohort URLs. */
+export const UserIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'malformed user id');
+
 /** `lesson-id#anchor` → its two halves (anchor '' when absent). Cards and quiz nodes link this way. */
 export function splitLessonRef(ref: string): { lessonId: string; anchor: string } {
   const i = ref.indexOf('#');

@@ -16,6 +16,13 @@
  *                       LAB_VM_NICE) is asked 200 times, 50 ms apart: p99 of request → answer.
  *                       busy_vms says how many spun. Before issue 8 (VMs at nice 0) 18 busy VMs
  *                       made the real server's health check take 1.8 s at worst.
+ * Before that last line, the start as the learner meets it, on a real lab (BENCH_LAB, default
+ * syscall-tax) through the real server (test/helpers/server.ts: server.ts on the production build):
+ *   labs-http lab=<id> start_p50_s_x86_64=… start_p50_s_aarch64=…
+ *                       a signed-in learner's `POST /api/labs/sessions` → the shell prompt arriving
+ *                       over the terminal WebSocket, p50 of BENCH_HTTP_SAMPLES (default 7) per arch
+ *                       after one warm-up; each session is stopped (DELETE) before the next.
+ *                       BENCH_ONLY=http runs just this part.
  */
 
 import { promises as fs, readFileSync } from 'node:fs';
@@ -23,8 +30,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { labSnapshotSpec, readLabs } from '@/lib/content';
 import { createTerminalUpgradeHandler } from '@/lib/terminal/server';
 import { ARCHES, type Arch, ensureLabImages, LAB_VM_NICE, type LabVm, QemuBackend } from '@/lib/vm';
+import { Browserish, newAccount } from '../test/helpers/http';
+import { startServer } from '../test/helpers/server';
+import { TerminalClient } from '../test/helpers/terminal';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 20);
 const root = process.cwd();
@@ -165,9 +176,62 @@ async function healthLatency(n: number): Promise<number[]> {
   return out;
 }
 
+/**
+ * A real lab's start as the learner meets it: the real server, a signed-in learner, `POST
+ * /api/labs/sessions`, then the terminal WebSocket until the prompt is on the screen. Returns the
+ * p50 per arch in seconds and prints each sample with its split (POST answered / prompt seen).
+ */
+async function httpLabStart(labId: string, samples: number): Promise<Record<Arch, number>> {
+  const server = await startServer({ env: { SEED_DEMO: 'false' } });
+  const out = {} as Record<Arch, number>;
+  try {
+    const learner = new Browserish(server.url);
+    const signUp = await learner.post('/api/auth/sign-up', newAccount('bench'));
+    if (signUp.status !== 201) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
+    for (const arch of ARCHES) {
+      const totals: number[] = [];
+      const posts: number[] = [];
+      for (let i = 0; i <= samples; i++) {
+        const t = performance.now();
+        const res = await learner.post('/api/labs/sessions', { labId, arch });
+        if (res.status !== 201) throw new Error(`POST /api/labs/sessions answered ${res.status}: ${await res.text()}`);
+        const { session } = (await res.json()) as { session: { id: string } };
+        const answered = performance.now() - t;
+        const term = await TerminalClient.open(server.url, session.id, { cookie: learner.cookieHeader() });
+        await term.waitForText(/@kmap:[^\n]*\$ /, 60_000);
+        const total = performance.now() - t;
+        term.close();
+        const stop = await learner.request('DELETE', `/api/labs/sessions/${session.id}`);
+        if (stop.status !== 200) throw new Error(`DELETE answered ${stop.status}`);
+        if (i === 0) continue; // warm-up: the first start pays for loading the route and the lab catalogue
+        totals.push(total);
+        posts.push(answered);
+      }
+      out[arch] = p50(totals) / 1000;
+      console.log(
+        `${labId} ${arch} over HTTP + WebSocket: start p50 ${p50(totals).toFixed(0)} ms (${totals.map((x) => x.toFixed(0)).join(', ')}); POST answered p50 ${p50(posts).toFixed(0)} ms`,
+      );
+    }
+  } finally {
+    await server.cleanup();
+  }
+  return out;
+}
+
+const realLab = process.env.BENCH_LAB ?? 'syscall-tax';
+const httpSamples = Number(process.env.BENCH_HTTP_SAMPLES ?? 7);
+const httpLine = (real: Record<Arch, number>) =>
+  `labs-http lab=${realLab} start_p50_s_x86_64=${(real.x86_64 ?? Number.NaN).toFixed(2)} start_p50_s_aarch64=${(real.aarch64 ?? Number.NaN).toFixed(2)}`;
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'http') {
+    // Just the real-lab start over HTTP (no machinery figures, no last line).
+    console.log(httpLine(await httpLabStart(realLab, httpSamples)));
+    return;
+  }
   const t0 = Date.now();
-  const images = await ensureLabImages({ root, log: () => {} });
+  const { labs } = readLabs(path.join(root, 'labs'));
+  const images = await ensureLabImages({ root, log: () => {}, labs: labs.flatMap((l) => labSnapshotSpec(l) ?? []) });
   console.log(`images ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   await fs.mkdir(runDir, { recursive: true });
   await QemuBackend.cleanOrphans(runDir);
@@ -260,6 +324,7 @@ async function main(): Promise<void> {
       `web server health with ${busy.length} busy VMs (VMs at nice ${LAB_VM_NICE}): p50 ${p50(health).toFixed(1)} ms, p99 ${p99(health).toFixed(1)} ms, max ${Math.max(...health).toFixed(1)} ms`,
     );
     await Promise.all(ok.map((o) => o.vm.stop()));
+    console.log(httpLine(await httpLabStart(realLab, httpSamples)));
     console.log(
       `labs start_p50_s_x86_64=${(startP50.x86_64 ?? Number.NaN).toFixed(2)} start_p50_s_aarch64=${(startP50.aarch64 ?? Number.NaN).toFixed(2)} agent_rtt_ms=${agentRtt.toFixed(1)} echo_ms=${echo.toFixed(1)} mem_mib=${memMib.toFixed(0)} health_p99_ms=${p99(health).toFixed(1)} busy_vms=${busy.length}`,
     );

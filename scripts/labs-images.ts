@@ -5,6 +5,7 @@
  * Progress goes to <cache>/build-status.json, which the running server reads.
  */
 import path from 'node:path';
+import { labSnapshotSpec, readLabs } from '@/lib/content';
 import { ARCHES, type Arch, ArchSchema, type BuildStatus, defaultCacheDir, ensureLabImages, writeBuildStatus } from '@/lib/vm';
 
 const argv = process.argv.slice(2);
@@ -33,10 +34,16 @@ const report = (patch: Partial<BuildStatus>): Promise<void> => {
   return written;
 };
 
+// Every lab with a setup gets its own snapshot, taken after that setup (lab starts skip it).
+const { labs: catalogue, problems } = readLabs(path.join(process.cwd(), 'labs'));
+for (const p of problems) console.error(`[labs:images] ${p.file}: ${p.message} (this lab gets no snapshot of its own)`);
+const labs = catalogue.flatMap((l) => labSnapshotSpec(l) ?? []);
+
 const t0 = Date.now();
 await report({});
 ensureLabImages({
   arches: arches.length ? arches : ARCHES,
+  labs,
   installMissing: !argv.includes('--no-install'),
   onStep: ({ step, total, what }) => void report({ step, total, what }),
 })

@@ -174,6 +174,53 @@ export async function runLearners(learners: Learner[], opts: { stop: () => boole
   return { latencies, acknowledged, retries, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Open loop: each learner rates at random (Poisson) moments, `perLearnerPerSecond` on average,
+ * whether or not earlier answers are back — as real learners do, independently of each other.
+ * Latency then measures the server's answer time at that load, not a queue the benchmark made.
+ */
+export async function runLearnersOpenLoop(
+  learners: Learner[],
+  opts: { seconds: number; perLearnerPerSecond: number; seed?: number },
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const acknowledged: LoadResult['acknowledged'] = [];
+  const started = performance.now();
+  const end = started + opts.seconds * 1000;
+  const inFlight: Promise<void>[] = [];
+  await Promise.all(
+    learners.map(async (l, li) => {
+      const rand = prng((opts.seed ?? 11) + li);
+      let i = Math.floor(rand() * l.cardIds.length);
+      for (;;) {
+        const gap = -Math.log(1 - rand()) * (1000 / opts.perLearnerPerSecond);
+        await new Promise((r) => setTimeout(r, gap));
+        if (performance.now() > end) return;
+        const cardId = l.cardIds[i % l.cardIds.length] ?? '';
+        i += 1;
+        const body = {
+          clientReviewId: randomUUID(),
+          cardId,
+          rating: pickRating(rand()),
+          reviewedAt: new Date().toISOString(),
+          durationMs: 4000,
+        };
+        const t0 = performance.now();
+        inFlight.push(
+          l.http.post('/api/reviews', body).then(async (res) => {
+            await res.arrayBuffer();
+            if (res.status !== 200) throw new Error(`rating answered ${res.status}`);
+            latencies.push(performance.now() - t0);
+            acknowledged.push({ learnerId: l.id, clientReviewId: body.clientReviewId, cardId });
+          }),
+        );
+      }
+    }),
+  );
+  await Promise.all(inFlight);
+  return { latencies, acknowledged, retries: 0, seconds: (performance.now() - started) / 1000 };
+}
+
 /** The q-quantile (0–1) of a list of numbers. */
 export function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

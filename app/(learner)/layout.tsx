@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { type NavItem, ShellNav } from '@/app/components/ShellNav';
 import { SignOutButton } from '@/app/components/SignOutButton';
 import { ThemeToggle } from '@/app/components/ThemeToggle';
-import { canViewInstructorArea, requireViewerForPage } from '@/lib/auth';
+import { canAdminister, canViewInstructorArea, requireViewerForPage } from '@/lib/auth';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,7 +17,11 @@ const LEARNER_NAV: NavItem[] = [
 
 export default async function LearnerLayout({ children }: { children: ReactNode }) {
   const viewer = await requireViewerForPage();
-  const nav = canViewInstructorArea(viewer) ? [...LEARNER_NAV, { href: '/instructor', label: 'Instructor', key: 'i' }] : LEARNER_NAV;
+  const nav = [
+    ...LEARNER_NAV,
+    ...(canViewInstructorArea(viewer) ? [{ href: '/instructor', label: 'Instructor', key: 'i' }] : []),
+    ...(canAdminister(viewer) ? [{ href: '/admin', label: 'Admin', key: 'a' }] : []),
+  ];
   return (
     <>
       <a className="skip-link" href="#main">
@@ -33,7 +37,7 @@ export default async function LearnerLayout({ children }: { children: ReactNode 
           </Link>
           <ShellNav items={nav} />
           <div className="user-menu">
-            <span className="user-name" data-testid="user-name">
+            <span className="user-name" data-testid="user-name" title={viewer.name}>
               {viewer.name}
             </span>
             {viewer.role !== 'student' && <span className="badge">{viewer.role}</span>}

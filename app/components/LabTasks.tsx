@@ -8,7 +8,8 @@ export interface LabTaskView {
   id: string;
   title: string;
   answer?: { prompt: string; choices?: string[] };
-  hints: string[];
+  /** Each hint rendered from the lab's Markdown (renderInline escapes raw HTML). */
+  hintsHtml: string[];
 }
 
 type TaskResult = LabAttemptView['results'][number];
@@ -130,16 +131,17 @@ export function LabTasks({ labId, sessionId, tasks }: { labId: string; sessionId
                 >
                   {checking === t.id ? 'Checking…' : 'Check'}
                 </button>
-                {shown < t.hints.length && (
+                {shown < t.hintsHtml.length && (
                   <button type="button" className="btn btn-small" onClick={() => setHintsShown({ ...hintsShown, [t.id]: shown + 1 })}>
-                    {shown === 0 ? 'Hint' : 'Next hint'} ({shown + 1}/{t.hints.length})
+                    {shown === 0 ? 'Hint' : 'Next hint'} ({shown + 1}/{t.hintsHtml.length})
                   </button>
                 )}
               </div>
               {shown > 0 && (
                 <ol className="lab-hints">
-                  {t.hints.slice(0, shown).map((h) => (
-                    <li key={h}>{h}</li>
+                  {t.hintsHtml.slice(0, shown).map((h) => (
+                    // biome-ignore lint/security/noDangerouslySetInnerHtml: renderInline escapes raw HTML and unsafe URLs
+                    <li key={h} dangerouslySetInnerHTML={{ __html: h }} />
                   ))}
                 </ol>
               )}

@@ -3,8 +3,18 @@
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import type { OptimisationJob } from '@/lib/srs/optimize';
+import { OPTIMISATION_STAGES } from '@/lib/srs/optimize-limits';
 
 const fmt = (n: number) => n.toFixed(4);
+
+function stageText(job: Extract<OptimisationJob, { status: 'running' }>): string {
+  const elapsed = Math.max(0, Math.round((Date.now() - Date.parse(job.startedAt)) / 1000));
+  const after = elapsed > 0 ? ` (${elapsed} s so far)` : '';
+  if (job.stage === 'reading') return `reading your review log${after}…`;
+  if (job.stage === 'scoring') return `scoring the current and the fitted parameters on your ${job.reviews} reviews${after}…`;
+  const pct = job.total > 0 ? `, ${Math.round((100 * job.done) / job.total)} %` : '';
+  return `fitting 21 parameters to your ${job.reviews} reviews${pct}${after}…`;
+}
 
 /**
  * Fits the learner's own FSRS parameters (the server runs @open-spaced-repetition/binding) and
@@ -61,13 +71,15 @@ export function OptimisePanel({ reviews, minimum, personalised }: { reviews: num
         {personalised ? 'You are using your own parameters.' : 'You are using the defaults.'} At least {minimum} reviews are needed.
       </p>
       {job.status === 'running' ? (
-        <div role="status">
-          <p>Fitting to your review log…</p>
-          {job.total > 0 ? (
-            <progress max={job.total} value={job.done} aria-label="Optimisation progress" />
-          ) : (
-            <progress aria-label="Optimisation progress" />
-          )}
+        <div role="status" data-testid="optimise-progress">
+          <p>
+            Step {OPTIMISATION_STAGES.indexOf(job.stage) + 1} of {OPTIMISATION_STAGES.length}: {stageText(job)}
+          </p>
+          <progress
+            max={OPTIMISATION_STAGES.length}
+            value={OPTIMISATION_STAGES.indexOf(job.stage) + (job.total > 0 ? job.done / job.total : 0)}
+            aria-label="Optimisation progress"
+          />
         </div>
       ) : (
         <button type="button" className="btn" onClick={start}>

@@ -1,8 +1,9 @@
 'use client';
 
+import Link from 'next/link';
 import { type HTMLAttributes, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
-import type { AnswerResult, AttemptView, TreeProgress } from '@/lib/quiz';
+import type { AnswerResult, AttemptView, Debrief, TreeProgress } from '@/lib/quiz';
 import { ProgressBar } from './ProgressBar';
 
 /**
@@ -134,9 +135,22 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
             {s.missedNodeIds.length > 0 &&
               ` ${s.missedCardIds.length} cards behind the questions you missed are due in your review queue${boosted > 0 ? ` (${boosted} brought forward on this walk)` : ''}.`}
           </p>
-          <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
-            {startLabel(attempt.tree)}
-          </button>
+          {attempt.debrief && <DebriefView debrief={attempt.debrief} />}
+          <div className="button-row">
+            {attempt.debrief && attempt.debrief.cards.length > 0 && (
+              <Link className="btn btn-primary" href={reviewLink(attempt.debrief)} data-testid="quiz-review-now">
+                Review them now
+              </Link>
+            )}
+            <button
+              type="button"
+              className={`btn${attempt.debrief?.cards.length ? '' : ' btn-primary'}`}
+              onClick={() => void start()}
+              disabled={busy}
+            >
+              {startLabel(attempt.tree)}
+            </button>
+          </div>
           {error && (
             <p className="form-error" role="alert">
               {error}
@@ -206,6 +220,75 @@ export function QuizPlayer({ quizId, initial, initialTree }: { quizId: string; i
       </div>
     );
   }
+}
+
+/** The Review page with the cards this walk brought back first. */
+function reviewLink(d: Debrief): string {
+  return `/review?cards=${d.cards.map((c) => encodeURIComponent(c.id)).join(',')}`;
+}
+
+/** The end of a walk: each question with the learner's choices beside the ideal one, and the cards a miss brought back. */
+function DebriefView({ debrief }: { debrief: Debrief }) {
+  const detours = debrief.path.filter((p) => p.taken.some((t) => !t.correct)).length;
+  return (
+    <>
+      <section className="quiz-debrief" aria-labelledby="quiz-path-heading" data-testid="quiz-path">
+        <h3 id="quiz-path-heading">Your path beside the ideal path</h3>
+        <p className="muted">
+          {detours === 0
+            ? 'You took the ideal path: every question right the first time.'
+            : `You left the ideal path at ${detours} of ${debrief.path.length} questions; the wrong turns are marked.`}
+        </p>
+        <ol className="quiz-path">
+          {debrief.path.map((step) => {
+            const detour = step.taken.some((t) => !t.correct);
+            return (
+              <li key={step.nodeId} className={detour ? 'detour' : undefined}>
+                <p className="quiz-path-q">{step.question}</p>
+                {!detour ? (
+                  <p className="quiz-path-same">
+                    <span aria-hidden="true">✓</span> {step.ideal} <span className="muted">— the ideal choice, first time</span>
+                  </p>
+                ) : (
+                  <div className="quiz-path-cols">
+                    <div>
+                      <p className="quiz-path-label">You chose</p>
+                      <ul className="quiz-path-taken">
+                        {step.taken.map((t, i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: choices in the order made; a choice is made once
+                          <li key={i} className={t.correct ? 'right' : 'wrong'}>
+                            <span aria-hidden="true">{t.correct ? '✓' : '✗'}</span>
+                            <span className="sr-only">{t.correct ? 'right:' : 'wrong:'}</span> {t.label}
+                          </li>
+                        ))}
+                      </ul>
+                    </div>
+                    <div>
+                      <p className="quiz-path-label">Ideal</p>
+                      <p className="quiz-path-ideal">{step.ideal}</p>
+                    </div>
+                  </div>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      </section>
+      {debrief.cards.length > 0 && (
+        <section className="quiz-debrief" aria-labelledby="quiz-cards-heading" data-testid="quiz-cards">
+          <h3 id="quiz-cards-heading">Cards your misses brought back</h3>
+          <p className="muted">
+            {debrief.cards.length === 1 ? 'This card is' : `These ${debrief.cards.length} cards are`} due in your review queue now.
+          </p>
+          <ul className="quiz-card-list">
+            {debrief.cards.map((c) => (
+              <li key={c.id}>{c.front}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </>
+  );
 }
 
 /** What starting a walk means for this learner: a first walk, a scenario not yet finished, or a retake. */

@@ -1,6 +1,5 @@
 'use client';
 
-import type { ReactNode } from 'react';
 import {
   Bar,
   BarChart,
@@ -17,70 +16,17 @@ import {
   ZAxis,
 } from 'recharts';
 import type { ReviewStats } from '@/lib/srs/index';
+import { AXIS, Bars, Figure, MARGIN, TOOLTIP } from './chart-kit';
 
 /**
- * The Stats page's charts, all drawn with recharts (the app's one chart library). Each chart is
- * a figure whose caption says in words what the chart shows, and whose data is also in a table a
- * screen reader (or anyone) can open; the SVG itself is hidden from assistive technology.
+ * The Stats page's charts (and an instructor's drill-down into one learner's), figures from chart-kit.
  */
-
-const AXIS = { stroke: 'var(--muted)', fontSize: 12 };
-const TOOLTIP = { contentStyle: { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' } };
-
-function Figure({
-  title,
-  summary,
-  children,
-  table,
-}: {
-  title: string;
-  summary: string;
-  children: ReactNode;
-  table: { head: string[]; rows: (string | number)[][] };
-}) {
-  return (
-    <section className="card chart-card" aria-label={title}>
-      <h2>{title}</h2>
-      <figure>
-        <div className="chart-box" aria-hidden="true">
-          {children}
-        </div>
-        <figcaption data-testid="chart-summary">{summary}</figcaption>
-      </figure>
-      <details>
-        <summary className="muted">Data as a table</summary>
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                {table.head.map((h) => (
-                  <th key={h} scope="col">
-                    {h}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {table.rows.map((r) => (
-                <tr key={String(r[0])}>
-                  {r.map((v, i) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: fixed columns
-                    <td key={i}>{v}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
-    </section>
-  );
-}
 
 const pct = (n: number, d: number) => (d === 0 ? '—' : `${Math.round((n / d) * 1000) / 10}%`);
 const short = (date: string) => date.slice(5);
 
-export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTitles: Record<string, string> }) {
+/** `learner`: whose stats these are when not the viewer's own (an instructor's drill-down). */
+export function ReviewCharts({ stats, partTitles, learner }: { stats: ReviewStats; partTitles: Record<string, string>; learner?: string }) {
   const weekday = (date: string) => (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7; // Monday = 0
   const firstOffset = weekday(stats.calendar[0]?.date ?? stats.today);
   const heat = stats.calendar.map((d, i) => ({ ...d, week: Math.floor((i + firstOffset) / 7), day: weekday(d.date) }));
@@ -111,7 +57,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
         table={{ head: ['Date', 'Reviews'], rows: stats.calendar.filter((d) => d.count > 0).map((d) => [d.date, d.count]) }}
       >
         <ResponsiveContainer>
-          <ScatterChart margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
+          <ScatterChart margin={MARGIN} accessibilityLayer={false}>
             <XAxis type="number" dataKey="week" hide domain={[0, 26]} />
             <YAxis
               type="number"
@@ -143,20 +89,12 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
         summary={`${forecastTotal} review${forecastTotal === 1 ? ' is' : 's are'} due in the next 30 days; ${stats.forecast[0]?.count ?? 0} today (overdue included).`}
         table={{ head: ['Date', 'Cards due'], rows: stats.forecast.map((d) => [d.date, d.count]) }}
       >
-        <ResponsiveContainer>
-          <BarChart data={stats.forecast} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
-            <CartesianGrid stroke="var(--border)" vertical={false} />
-            <XAxis dataKey="date" tickFormatter={short} {...AXIS} interval="preserveStartEnd" />
-            <YAxis allowDecimals={false} width={34} {...AXIS} />
-            <Tooltip {...TOOLTIP} />
-            <Bar dataKey="count" name="cards due" fill="var(--accent)" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
+        <Bars data={stats.forecast} x="date" xFormat={short} series={[{ key: 'count', name: 'cards due', fill: 'var(--accent)' }]} />
       </Figure>
 
       <Figure
         title="True retention, last 30 days"
-        summary={`You recalled ${pct(stats.retention.overall.recalled, stats.retention.overall.reviews)} of ${stats.retention.overall.reviews} reviews of cards in review; you asked for ${desiredPct}%.`}
+        summary={`${learner ?? 'You'} recalled ${pct(stats.retention.overall.recalled, stats.retention.overall.reviews)} of ${stats.retention.overall.reviews} reviews of cards in review; ${learner ? 'their desired retention is' : 'you asked for'} ${desiredPct}%.`}
         table={{
           head: ['Part', 'Reviews', 'Recalled', 'Retention'],
           rows: retentionRows.map((r) => [r.name, r.reviews, r.recalled, pct(r.recalled, r.reviews)]),
@@ -184,15 +122,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
         summary={`${stateRows.map((s) => `${s.value} ${s.name.toLowerCase()}`).join(', ')}; ${stats.states.leeches} leech${stats.states.leeches === 1 ? '' : 'es'}.`}
         table={{ head: ['State', 'Cards'], rows: [...stateRows.map((s) => [s.name, s.value]), ['Leeches', stats.states.leeches]] }}
       >
-        <ResponsiveContainer>
-          <BarChart data={stateRows} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
-            <CartesianGrid stroke="var(--border)" vertical={false} />
-            <XAxis dataKey="name" {...AXIS} />
-            <YAxis allowDecimals={false} width={34} {...AXIS} />
-            <Tooltip {...TOOLTIP} />
-            <Bar dataKey="value" name="cards" fill="var(--focus)" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
+        <Bars data={stateRows} x="name" series={[{ key: 'value', name: 'cards', fill: 'var(--focus)' }]} />
       </Figure>
 
       <Figure
@@ -201,7 +131,7 @@ export function ReviewCharts({ stats, partTitles }: { stats: ReviewStats; partTi
         table={{ head: ['Date', 'Reviews', 'Minutes'], rows: stats.daily.map((d) => [d.date, d.reviews, d.minutes]) }}
       >
         <ResponsiveContainer>
-          <BarChart data={stats.daily} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} accessibilityLayer={false}>
+          <BarChart data={stats.daily} margin={MARGIN} accessibilityLayer={false}>
             <CartesianGrid stroke="var(--border)" vertical={false} />
             <XAxis dataKey="date" tickFormatter={short} {...AXIS} interval="preserveStartEnd" />
             <YAxis yAxisId="r" allowDecimals={false} width={34} {...AXIS} />

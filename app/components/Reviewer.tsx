@@ -43,6 +43,10 @@ function pickNext(queue: readonly ReviewCard[], now: number, learnAheadAll: bool
 
 function syncText(s: SyncStatus): string {
   if (!s.loaded) return 'Checking for ratings saved in this browser…';
+  if (s.signedOut) {
+    const kept = s.waiting === 0 ? 'Nothing is waiting' : `${s.waiting} rating${s.waiting === 1 ? ' is' : 's are'} kept in this browser`;
+    return `Your sign-in has expired. ${kept}; sign in again and ${s.waiting === 1 ? 'it syncs' : 'they sync'}.`;
+  }
   if (s.waiting === 0) return s.offline ? 'Offline — nothing waiting; your ratings are saved.' : 'All ratings saved.';
   const n = `${s.waiting} rating${s.waiting === 1 ? '' : 's'} waiting to sync`;
   return s.offline ? `Offline — ${n}. They are kept in this browser and sent when the connection returns.` : `${n}…`;
@@ -66,9 +70,11 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
   const dayEnd = Date.parse(session.day.end);
   const [queue, setQueue] = useState<ReviewCard[]>(session.cards);
   const [revealed, setRevealed] = useState(false);
+  /** The keys (and buttons) work once this client code runs; the card is visible before that. */
+  const [keysReady, setKeysReady] = useState(false);
   const [history, setHistory] = useState<Done[]>([]);
   const [again, setAgain] = useState(0);
-  const [status, setStatus] = useState<SyncStatus>({ loaded: false, waiting: 0, offline: false, refused: [] });
+  const [status, setStatus] = useState<SyncStatus>({ loaded: false, waiting: 0, offline: false, signedOut: false, refused: [] });
   const [helpOpen, setHelpOpen] = useState(false);
   const [message, setMessage] = useState('');
   const [guess, setGuess] = useState('');
@@ -219,6 +225,7 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
       }
     }
     document.addEventListener('keydown', onKey);
+    setKeysReady(true);
     return () => document.removeEventListener('keydown', onKey);
   }, [current, revealed, reveal, rate, undo, suspend]);
 
@@ -254,8 +261,19 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
             <span className="count-n">{counts.new}</span> new
           </li>
         </ul>
-        <p className={`sync-state${status.offline ? ' sync-offline' : ''}`} role="status" aria-live="polite" data-testid="sync-state">
+        <p
+          className={`sync-state${status.offline || status.signedOut ? ' sync-offline' : ''}`}
+          role="status"
+          aria-live="polite"
+          data-testid="sync-state"
+        >
           {syncText(status)}
+          {status.signedOut && (
+            <>
+              {' '}
+              <a href="/sign-in?next=/review">Sign in</a>
+            </>
+          )}
         </p>
       </div>
       <ProgressBar value={done} max={done + queue.length} label="Cards reviewed this session" />
@@ -270,7 +288,13 @@ export function Reviewer({ session, userId }: { session: ReviewSession; userId: 
         </div>
       )}
       {current ? (
-        <article className="review-card" aria-labelledby="review-front-label" data-testid="review-card" data-card-id={current.cardId}>
+        <article
+          className="review-card"
+          aria-labelledby="review-front-label"
+          data-testid="review-card"
+          data-card-id={current.cardId}
+          data-keys={keysReady ? 'ready' : undefined}
+        >
           <header className="review-card-head">
             <span id="review-front-label" className="badge">
               {current.type === 'cloze'

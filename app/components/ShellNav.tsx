@@ -71,7 +71,12 @@ export function ShellNav({ items }: { items: NavItem[] }) {
       }
     }
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    // The page is server-rendered and visible a moment before these keys work: say when they do.
+    document.documentElement.dataset.shortcuts = 'ready';
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      delete document.documentElement.dataset.shortcuts;
+    };
   }, [items, router, pathname]);
 
   return (

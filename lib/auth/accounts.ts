@@ -6,6 +6,8 @@ import { AppError } from '@/lib/errors';
 import { getAuth } from './better-auth';
 import { clearAttempts, consumeAttempt, hasLiveWindow, rememberFor } from './rate-limit';
 import type { Role } from './roles';
+import { forgetViewer } from './session-cache';
+import { viewerFromHeaders } from './viewer';
 
 /** Sign-up body. Field rules are shown to the user, so messages are written for people. */
 export const signUpSchema = z.object({
@@ -128,9 +130,15 @@ export async function signIn(input: SignInInput, clientIp: string, requestHeader
   }
 }
 
-/** Ends the session in the database and returns the cookie-clearing headers. */
+/**
+ * Ends the session in the database and returns the cookie-clearing headers. The session cache
+ * forgets the user afterwards (and drops any lookup that was under way), so the old cookie is
+ * refused from the next request on.
+ */
 export async function signOut(requestHeaders: Headers): Promise<string[]> {
+  const viewer = await viewerFromHeaders(requestHeaders);
   const { headers } = await getAuth().api.signOut({ headers: requestHeaders, returnHeaders: true });
+  if (viewer) forgetViewer(viewer.id);
   return setCookiesOf(headers);
 }
 
@@ -142,7 +150,10 @@ export async function ensureAccount(input: SignUpInput & { role: Role }): Promis
   const db = getDb();
   const existing = await db.user.findUnique({ where: { email: input.email } });
   if (existing) {
-    if (existing.role !== input.role) await db.user.update({ where: { id: existing.id }, data: { role: input.role } });
+    if (existing.role !== input.role) {
+      await db.user.update({ where: { id: existing.id }, data: { role: input.role } });
+      forgetViewer(existing.id);
+    }
     return { id: existing.id, created: false };
   }
   const { user } = await getAuth().api.signUpEmail({

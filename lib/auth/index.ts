@@ -1,4 +1,5 @@
 export * from './accounts';
+export { listUsers, setUserRole, type UserRow } from './admin';
 export { hasSessionCookie, SESSION_COOKIE_PREFIX } from './cookie';
 export * from './permissions';
 export * from './roles';

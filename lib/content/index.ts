@@ -17,7 +17,7 @@ export {
 } from './check';
 export { ContentError, type ContentProblem, formatProblem, type ProblemCode } from './errors';
 export { parseHeadings, slugify } from './headings';
-export { type LabDefinition, type LabManifest, labCatalog, labManifestSchema, readLabs } from './labs';
+export { type LabDefinition, type LabManifest, labCatalog, labManifestSchema, labSnapshotSpec, readLabs } from './labs';
 export {
   cardPrompt,
   contentWords,

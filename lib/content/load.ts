@@ -244,7 +244,7 @@ export function readCourse(root = 'content'): ReadCourseResult {
   };
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(root);
+    stat = fs.statSync(/*turbopackIgnore: true*/ root);
   } catch (error) {
     return { course, problems: [{ file: root, code: 'io', message: `content root not found: ${errorText(error)}` }] };
   }
@@ -253,7 +253,7 @@ export function readCourse(root = 'content'): ReadCourseResult {
   }
 
   const reader = new Reader(root);
-  const realRoot = fs.realpathSync(root);
+  const realRoot = fs.realpathSync(/*turbopackIgnore: true*/ root);
   reader.scanSymlinks(realRoot);
 
   const sectionsAbs = path.join(realRoot, 'sections.yaml');

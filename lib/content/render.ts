@@ -87,7 +87,8 @@ const markdown = new Marked({
         return `<figure class="diagram" role="img" aria-label="${escapeHtml(label)}">` + `<pre>${escapeHtml(token.text)}</pre></figure>\n`;
       }
       const { html, language } = highlight(token.text, token.lang);
-      return `<pre><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
+      // Long lines scroll inside the block; tabindex lets a keyboard reach it to scroll it.
+      return `<pre tabindex="0"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
     },
     blockquote(token) {
       const cls = isNowTrue(token) ? ' class="now-true"' : '';

@@ -39,6 +39,31 @@ export interface ScratchVm {
   stop(): Promise<void>;
 }
 
+/**
+ * The host's compiler, for labs whose grading reads machine code: gcc -O2 for `arch` (a cross
+ * compiler for aarch64) in a sandbox that sees only the compiler and the one source file — never
+ * the host's files — with a time and memory limit.
+ */
+export interface HostCompileRequest {
+  /** The C source, as the grader read it from the learner's VM. */
+  source: string;
+  arch: GuestArch;
+}
+
+export interface HostCompileResult {
+  ok: boolean;
+  /** The compiler's messages (paths inside the sandbox only), trimmed. */
+  diagnostics: string;
+  /** `objdump -dr --no-show-raw-insn` of the object file (empty when it did not compile). */
+  disassembly: string;
+  /** `objdump -t` of the object file. */
+  symbols: string;
+  /** The linked program (dynamically linked against the guest's glibc), base64; empty when it did not link. */
+  programBase64: string;
+  /** The exact compiler command, for the evidence. */
+  command: string;
+}
+
 /** One piece of evidence: what the grader ran (or read) and the lines it decided on. */
 export interface Evidence {
   source: string;
@@ -64,6 +89,8 @@ export interface CheckContext {
   exec: GuestExec;
   /** A scratch VM for checks that cut the power; absent where the host cannot give one. */
   scratchVm?: (files: Record<string, string>) => Promise<ScratchVm>;
+  /** Compiles C on the host (sandboxed); absent where the host has no compiler for it. */
+  hostCompile?: (req: HostCompileRequest) => Promise<HostCompileResult>;
   /** A fresh unguessable token per call (anti-replay: a value the learner cannot have seen). */
   nonce(): string;
   /** Monotonic milliseconds, for durations. */

@@ -362,3 +362,204 @@ export function parseStat(text: string): FileStat | null {
     gid: Number(access[3]),
   };
 }
+
+/* ------------------------------------------------------------------ waiting: locks, syscall, fds */
+
+export interface ProcLock {
+  /** The lock's ordinal in /proc/locks (waiters share their holder's). */
+  id: number;
+  /** A `->` line: this process is waiting for the lock, not holding it. */
+  blocked: boolean;
+  /** FLOCK, POSIX, OFDLCK, LEASE … */
+  type: string;
+  /** READ or WRITE (or a lease's mode). */
+  access: string;
+  pid: number;
+  /** `major:minor:inode` of the locked file, as printed (hex major/minor). */
+  file: string;
+  inode: number;
+}
+
+/**
+ * /proc/locks: `1: FLOCK  ADVISORY  WRITE 209 00:02:395 0 EOF`, and for a process waiting on
+ * that lock `1: -> FLOCK  ADVISORY  WRITE 321 00:02:395 0 EOF`. OFD locks print pid -1.
+ */
+export function parseProcLocks(text: string): ProcLock[] {
+  const out: ProcLock[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+): (-> )?(\w+)\s+\S+\s+(\w+)\s+(-?\d+)\s+([0-9a-f]+:[0-9a-f]+:(\d+))\s/.exec(line);
+    if (!m?.[1] || !m[3] || !m[4] || !m[5] || !m[6] || !m[7]) continue;
+    out.push({
+      id: Number(m[1]),
+      blocked: m[2] !== undefined,
+      type: m[3],
+      access: m[4],
+      pid: Number(m[5]),
+      file: m[6],
+      inode: Number(m[7]),
+    });
+  }
+  return out;
+}
+
+/**
+ * /proc/PID/syscall: the number of the system call a blocked task sleeps in (then its arguments,
+ * stack and instruction pointers), `running` for a task on a CPU, `-1 …` when it is blocked
+ * outside a system call. The number is the architecture's own: read(2) is 0 on x86_64, 63 on arm64.
+ */
+export function parseProcSyscall(text: string): { nr: number | null; running: boolean } | null {
+  const t = text.trim();
+  if (t === 'running') return { nr: null, running: true };
+  const m = /^(-?\d+)(?:\s|$)/.exec(t);
+  if (!m?.[1]) return null;
+  const nr = Number(m[1]);
+  return { nr: nr < 0 ? null : nr, running: false };
+}
+
+export interface FdLink {
+  pid: number;
+  fd: number;
+  /** What readlink printed: a path, `pipe:[11611]`, `socket:[…]`, `anon_inode:[eventfd]` … */
+  target: string;
+}
+
+/**
+ * `/proc/PID/fd/N -> TARGET` lines, as printed by
+ * `for f in /proc/[0-9]*\/fd/*; do echo "$f -> $(readlink $f)"; done` (descriptors that closed
+ * between the glob and the readlink print an empty target and are dropped).
+ */
+export function parseFdLinks(text: string): FdLink[] {
+  const out: FdLink[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\/proc\/(\d+)\/fd\/(\d+) -> (.+)$/.exec(line.trim());
+    if (m?.[1] && m[2] && m[3]) out.push({ pid: Number(m[1]), fd: Number(m[2]), target: m[3] });
+  }
+  return out;
+}
+
+/** The inode of a `pipe:[N]` (or `socket:[N]`) fd target, or null for anything else. */
+export function anonInode(target: string, kind: 'pipe' | 'socket' = 'pipe'): number | null {
+  const m = new RegExp(`^${kind}:\\[(\\d+)\\]$`).exec(target);
+  return m?.[1] ? Number(m[1]) : null;
+}
+
+/* ------------------------------------------------------------------ cgroup v2 */
+
+/** `/proc/PID/cgroup` on a cgroup-v2-only system: the path of the `0::` line, or null. */
+export function parseCgroupPath(text: string): string | null {
+  const m = /^0::(\/\S*)$/m.exec(text);
+  return m?.[1] ?? null;
+}
+
+/** `cpu.max`: "QUOTA PERIOD" in µs; quota null for "max". */
+export function parseCpuMax(text: string): { quota: number | null; period: number } | null {
+  const m = /^(max|\d+) (\d+)$/.exec(text.trim());
+  if (!m?.[1] || !m[2]) return null;
+  const period = Number(m[2]);
+  if (!(period > 0)) return null;
+  return { quota: m[1] === 'max' ? null : Number(m[1]), period };
+}
+
+export interface OomKill {
+  /** CONSTRAINT_MEMCG when a cgroup's memory.max was hit, CONSTRAINT_NONE for the whole machine. */
+  constraint: string;
+  /** The cgroup whose limit was hit (empty when not a memcg OOM). */
+  oomMemcg: string;
+  taskMemcg: string;
+  task: string;
+  pid: number;
+  uid: number;
+  /** The kernel's line, as printed. */
+  line: string;
+}
+
+/**
+ * The kernel's one-line OOM summary in `dmesg`, e.g.
+ * `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/lab/x,task_memcg=/lab/x,task=bloat,pid=312,uid=1000`.
+ * Only the kernel writes the log the grader reads (/dev/kmsg is root's), so a line is evidence.
+ */
+export function parseOomKills(text: string): OomKill[] {
+  const out: OomKill[] = [];
+  for (const raw of text.split('\n')) {
+    const at = raw.indexOf('oom-kill:');
+    if (at < 0) continue;
+    const line = raw.slice(at).trim();
+    const field = (name: string) => new RegExp(`[:,]${name}=([^,]*)`).exec(line)?.[1];
+    const pid = Number(field('pid'));
+    const task = field('task');
+    if (!task || !Number.isInteger(pid) || pid <= 0) continue;
+    out.push({
+      constraint: field('constraint') ?? '',
+      oomMemcg: field('oom_memcg') ?? '',
+      taskMemcg: field('task_memcg') ?? '',
+      task,
+      pid,
+      uid: Number(field('uid') ?? -1),
+      line: raw.trim(),
+    });
+  }
+  return out;
+}
+
+/* ------------------------------------------------------------------ namespaces, mounts */
+
+/** `readlink /proc/PID/ns/NAME` lines: `pid:[4026531836]` → Map pid → 4026531836. */
+export function parseNsLinks(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+):\[(\d+)\]$/.exec(line.trim());
+    if (m?.[1] && m[2]) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** The `NSpid:` line of /proc/PID/status: the pid in each nested PID namespace, outermost first. */
+export function parseNsPid(status: string): number[] | null {
+  const m = /^NSpid:\s+([\d\s]+)$/m.exec(status);
+  if (!m?.[1]) return null;
+  return m[1].trim().split(/\s+/).map(Number);
+}
+
+export interface MountInfo {
+  id: number;
+  parent: number;
+  /** major:minor of the filesystem (a fresh tmpfs or proc gets a new one). */
+  dev: string;
+  /** Root of the mount within its filesystem. */
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  /** Optional fields: shared:N, master:N, … (empty when the mount is private). */
+  propagation: string[];
+}
+
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+
+/** /proc/PID/mountinfo (proc(5)); lines of another shape are skipped. */
+export function parseMountInfo(text: string): MountInfo[] {
+  const out: MountInfo[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const f = left.trim().split(' ');
+    const r = right.trim().split(' ');
+    if (f.length < 6 || r.length < 2 || !/^\d+:\d+$/.test(f[2] ?? '')) continue;
+    out.push({
+      id: Number(f[0]),
+      parent: Number(f[1]),
+      dev: f[2] ?? '',
+      root: unescapeMount(f[3] ?? ''),
+      mountPoint: unescapeMount(f[4] ?? ''),
+      fsType: r[0] ?? '',
+      source: unescapeMount(r[1] ?? ''),
+      propagation: f.slice(6),
+    });
+  }
+  return out;
+}
+
+/** The mount a path resolves to: the last (topmost) mount at exactly that mount point. */
+export function topMountAt(mounts: readonly MountInfo[], mountPoint: string): MountInfo | null {
+  return mounts.filter((m) => m.mountPoint === mountPoint).at(-1) ?? null;
+}

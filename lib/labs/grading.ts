@@ -7,7 +7,7 @@ import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { type GuestExec, LAB_GRADERS, type LabGrader, runChecks, type ScratchVm, type TaskResult } from '@/lib/grader';
 import { boostCards } from '@/lib/srs';
-import type { LabVm } from '@/lib/vm';
+import { hostCompile, type LabVm } from '@/lib/vm';
 import { getLab } from './catalog';
 import { mapLabErrors } from './errors';
 import { sessionManager } from './runtime';
@@ -129,6 +129,7 @@ async function gradeOnce(
         exec: toGuestExec(vm),
         nonce: () => randomBytes(12).toString('hex'),
         now: () => performance.now(),
+        hostCompile,
         scratchVm: async (files) => {
           const dir = await mkdtemp(path.join(os.tmpdir(), 'kmap-scratch-seed-'));
           try {
@@ -191,4 +192,32 @@ export async function listLabAttempts(learnerId: string, labId: string): Promise
   const attempts = rows.map(attemptView);
   const passedTasks = [...new Set(attempts.flatMap((a) => a.results.filter((r) => r.passed).map((r) => r.taskId)))].sort();
   return { attempts, passedTasks };
+}
+
+/** A learner's record on one lab, for the Labs page. */
+export interface LabProgress {
+  /** Tasks passed in at least one Check (the best result: tasks are passed once for good). */
+  passedTasks: string[];
+  checks: number;
+  lastCheckedAt: Date | null;
+}
+
+/** The learner's record on every lab they have checked, by lab id (one query). */
+export async function labProgress(learnerId: string): Promise<Map<string, LabProgress>> {
+  const rows = await getDb().labAttempt.findMany({
+    where: { userId: learnerId },
+    select: { labId: true, checkedAt: true, results: true },
+    orderBy: { checkedAt: 'desc' },
+  });
+  const out = new Map<string, LabProgress & { passed: Set<string> }>();
+  for (const r of rows) {
+    let p = out.get(r.labId);
+    if (!p) {
+      p = { passedTasks: [], checks: 0, lastCheckedAt: r.checkedAt, passed: new Set() };
+      out.set(r.labId, p);
+    }
+    p.checks += 1;
+    for (const t of ResultsSchemaless(r.results)) if (t.passed) p.passed.add(t.taskId);
+  }
+  return new Map([...out].map(([id, { passed, ...p }]) => [id, { ...p, passedTasks: [...passed].sort() }]));
 }

@@ -8,7 +8,7 @@ export type { LabDefinition } from '@/lib/content';
 export { ARCHES, type Arch, ArchSchema, LabIdSchema, SessionIdSchema } from '@/lib/schema';
 export { getLab, listLabs } from './catalog';
 export { mapLabErrors, toAppError } from './errors';
-export { type CheckInput, checkLabSession, type LabAttemptView, listLabAttempts } from './grading';
+export { type CheckInput, checkLabSession, type LabAttemptView, type LabProgress, labProgress, listLabAttempts } from './grading';
 export { closeSessionsLeftByPreviousServer, databaseRecorder } from './recording';
 export { initLabs, labRunDir, labsPreparing, labsUnavailableReason, RUNNER_ID, sessionManager, shutdownLabs } from './runtime';
 export {

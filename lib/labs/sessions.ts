@@ -1,7 +1,8 @@
+import { labSnapshotSpec } from '@/lib/content';
 import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import type { Arch } from '@/lib/schema';
-import type { LabSession, LabVm, SessionInfo } from '@/lib/vm';
+import { type LabSession, type LabVm, labSetupHash, type SessionInfo } from '@/lib/vm';
 import { getLab } from './catalog';
 import { mapLabErrors } from './errors';
 import { prepareGrading } from './grading';
@@ -35,8 +36,9 @@ function view(info: SessionInfo): LabSessionView {
 }
 
 /**
- * Starts a VM for (learner, lab, arch) and answers once it is ready: restored, the lab's setup
- * run, the session recorded. If the learner already has a session for the same lab and arch —
+ * Starts a VM for (learner, lab, arch) and answers once it is ready: restored (from the lab's own
+ * snapshot, taken after its setup, when `labs:images` made one for this setup), the per-session
+ * setup and drawn truth applied, the session recorded. If the learner already has a session for the same lab and arch —
  * a reload, a second click, a second tab — that one is returned, after waiting for it to finish
  * starting if it is still being prepared.
  */
@@ -60,11 +62,23 @@ export async function startLabSession(learnerId: string, labId: string, arch: Ar
         },
       );
     }
+    const snapshotSpec = labSnapshotSpec(lab);
     const session = await m.start(
-      { learnerId, labId, arch, user: lab.user, disk: lab.disk ? { seedDir: lab.diskSeedDir ?? undefined } : undefined },
       {
+        learnerId,
+        labId,
+        arch,
+        user: lab.user,
+        vcpus: lab.vcpus,
+        disk: lab.disk ? { seedDir: lab.diskSeedDir ?? undefined } : undefined,
+        snapshotSetup: snapshotSpec ? { hash: labSetupHash(snapshotSpec) } : undefined,
+      },
+      {
+        // Restored from the lab's own snapshot, the snapshot-time setup is already done; only
+        // the per-session part and the drawn truth remain.
         prepare: async (vm) => {
-          if (lab.setup) await runSetup(vm, lab.setup);
+          if (lab.setup && !vm.setupFromSnapshot) await runSetup(vm, lab.setup);
+          if (lab.sessionSetup) await runSetup(vm, lab.sessionSetup);
           await prepareGrading(lab.id, vm);
         },
         maxMs: msLeft,

@@ -5,9 +5,20 @@ import { getCourse } from '@/lib/course';
 import { getDb, isUniqueViolation } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { boostCards } from '@/lib/srs';
-import { chooseOnNode, findLeaf, findNode, findScenario, type StepRecord, scoreWalk, type WalkScore } from './walk';
+import {
+  chooseOnNode,
+  comparePaths,
+  findLeaf,
+  findNode,
+  findScenario,
+  type PathStep,
+  plainSnippet,
+  type StepRecord,
+  scoreWalk,
+  type WalkScore,
+} from './walk';
 
-export { chooseOnNode, findScenario, type StepRecord, scoreWalk, type WalkScore } from './walk';
+export { chooseOnNode, comparePaths, findScenario, type PathStep, plainSnippet, type StepRecord, scoreWalk, type WalkScore } from './walk';
 
 /**
  * Decision-tree quizzes as learners take them: attempts and every step are stored (nothing a
@@ -48,6 +59,25 @@ export interface AttemptView {
   node: QuizNodeView | null;
   leaf: { title: string; bodyHtml: string } | null;
   score: WalkScore;
+  /** Once the walk has ended: the path taken beside the ideal one, and the cards a miss brought back. */
+  debrief: Debrief | null;
+}
+
+export interface Debrief {
+  path: PathStep[];
+  /** Cards behind the questions missed on this walk (they were made due), with their question side. */
+  cards: { id: string; front: string }[];
+}
+
+function debriefOf(quiz: CourseQuiz, scenario: QuizScenario | undefined, steps: readonly StepRecord[], score: WalkScore): Debrief {
+  const cards = new Map(getCourse().cards.map((c) => [c.id, c]));
+  return {
+    path: comparePaths(quiz, scenario, steps),
+    cards: score.missedCardIds.flatMap((id) => {
+      const c = cards.get(id);
+      return c ? [{ id, front: plainSnippet(c.type === 'cloze' ? c.text : c.front) }] : [];
+    }),
+  };
 }
 
 function quizById(quizId: string): CourseQuiz {
@@ -187,6 +217,7 @@ async function attemptView(quiz: CourseQuiz, attemptId: string): Promise<Attempt
     node: a.nodeId ? nodeView(quiz, scenario, a.nodeId, a.steps) : null,
     leaf: leaf ? { title: leaf.title, bodyHtml: renderMarkdown(leaf.body) } : null,
     score,
+    debrief: a.finishedAt ? debriefOf(quiz, scenario, a.steps, score) : null,
   };
 }
 
@@ -261,8 +292,8 @@ export async function answer(userId: string, attemptId: string, nodeId: string, 
 
   let recorded: { boosted: number } | 'replay' | 'stale';
   try {
-    // 'replay' and 'stale' commit an empty transaction rather than throw: on SQLite the adapter
-    // shares one connection, and a rollback there could take another request's write with it.
+    // 'replay' and 'stale' commit an empty transaction rather than throw: nothing to undo, and
+    // the answer says why.
     recorded = await db.$transaction(
       async (tx) => {
         if (await tx.quizStep.findUnique({ where: stepKey })) return 'replay';

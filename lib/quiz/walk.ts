@@ -1,4 +1,4 @@
-import { rightChoiceIndex } from '@/lib/content/scenarios';
+import { rightChoiceIndex, walkScenario } from '@/lib/content/scenarios';
 import type { Quiz, QuizLeaf, QuizNode, QuizScenario } from '@/lib/content/schema';
 
 /**
@@ -76,4 +76,58 @@ export function scoreWalk(quiz: Quiz, steps: readonly StepRecord[]): WalkScore {
   const cards = new Set<string>();
   for (const id of missed) for (const c of findNode(quiz, id)?.cards ?? []) cards.add(c);
   return { nodesPassed: passed.size, firstTry, missedNodeIds: missed, missedCardIds: [...cards] };
+}
+
+/** One question of a finished walk: what the learner chose there, in order, next to the right choice. */
+export interface PathStep {
+  nodeId: string;
+  /** The question as this scenario asked it, as plain text (one sentence or so). */
+  question: string;
+  /** The learner's choices on this node in the order made; the last is the right one once passed. */
+  taken: { label: string; correct: boolean }[];
+  /** The choice an expert makes here (the scenario's right one). */
+  ideal: string;
+}
+
+/**
+ * The path a walk took beside the ideal path of its scenario: every node of the ideal path (right
+ * choices from the start), with the learner's choices there. A wrong choice keeps the learner on
+ * the node, so the two paths visit the same questions; they differ in the detours taken.
+ */
+export function comparePaths(quiz: Quiz, scenario: QuizScenario | undefined, steps: readonly StepRecord[]): PathStep[] {
+  const ideal = scenario ? walkScenario(quiz, scenario).nodes : [];
+  return ideal.map((nodeId) => {
+    const node = findNode(quiz, nodeId);
+    if (!node) throw new Error(`quiz "${quiz.id}" lost node "${nodeId}"`);
+    const right = node.choices[rightChoiceIndex(node, scenario)];
+    return {
+      nodeId,
+      question: plainSnippet(scenario?.prompts[nodeId] ?? node.prompt),
+      taken: steps
+        .filter((s) => s.nodeId === nodeId)
+        .map((s) => ({ label: node.choices[s.choiceIndex]?.label ?? '?', correct: s.correct })),
+      ideal: right?.label ?? '?',
+    };
+  });
+}
+
+/**
+ * Markdown as one short line of plain text: all of it when it fits in `max` characters, else its
+ * question (the last sentence ending in "?") when that fits, else its first `max` characters.
+ */
+export function plainSnippet(markdown: string, max = 160): string {
+  const text = markdown
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\*\*([^*]+)\*\*/g, '$1')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/\{\{(.+?)\}\}/g, '[…]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (text.length <= max) return text;
+  const question = text
+    .match(/[^.?!]+\?/g)
+    ?.at(-1)
+    ?.trim();
+  if (question && question.length <= max) return question;
+  return `${text.slice(0, max - 1).trimEnd()}…`;
 }

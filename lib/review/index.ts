@@ -1,16 +1,8 @@
 import Papa from 'papaparse';
-import { type CourseCard, renderCloze, renderMarkdown } from '@/lib/content';
+import { type Course, type CourseCard, renderCloze, renderMarkdown } from '@/lib/content';
 import { getCourse } from '@/lib/course';
 import { getDb } from '@/lib/db';
-import {
-  type LoadedQueue,
-  loadDailyQueue,
-  type QueueEntry,
-  type ReviewInput,
-  type ReviewResult,
-  recordReview,
-  upcomingEntries,
-} from '@/lib/srs';
+import { type LoadedQueue, loadDailyQueue, type QueueEntry, type ReviewInput, type ReviewResult, recordReviewAndUpcoming } from '@/lib/srs';
 
 /**
  * Daily review as the learner meets it: lib/srs's queue and review service joined with the
@@ -52,10 +44,20 @@ export function renderCardFaces(card: CourseCard): { frontHtml: string; backHtml
   return faces;
 }
 
+/** The course's cards and lesson titles by id, built once per loaded course (not per request). */
+const courseIndex = new WeakMap<Course, { cards: Map<string, CourseCard>; lessons: Map<string, string> }>();
+
+function indexOf(course: Course) {
+  let index = courseIndex.get(course);
+  if (!index) {
+    index = { cards: new Map(course.cards.map((c) => [c.id, c])), lessons: new Map(course.lessons.map((l) => [l.id, l.title])) };
+    courseIndex.set(course, index);
+  }
+  return index;
+}
+
 function withContent(entries: readonly QueueEntry[]): ReviewCard[] {
-  const course = getCourse();
-  const cards = new Map(course.cards.map((c) => [c.id, c]));
-  const lessons = new Map(course.lessons.map((l) => [l.id, l.title]));
+  const { cards, lessons } = indexOf(getCourse());
   const out: ReviewCard[] = [];
   for (const e of entries) {
     const c = cards.get(e.cardId);
@@ -84,8 +86,8 @@ export async function rateAndContinue(
   input: ReviewInput,
   now: Date,
 ): Promise<{ review: ReviewResult; next: ReviewCard[] }> {
-  const review = await recordReview(userId, input, now);
-  return { review, next: withContent(await upcomingEntries(userId, now, NEXT_CARDS)) };
+  const { review, upcoming } = await recordReviewAndUpcoming(userId, input, now, NEXT_CARDS);
+  return { review, next: withContent(upcoming) };
 }
 
 // ── Export ──────────────────────────────────────────────────────────────────────────────────

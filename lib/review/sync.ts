@@ -25,8 +25,15 @@ export interface PendingReview {
   durationMs?: number;
 }
 
+/**
+ * An outbox entry. `sent` is set before the first attempt to send it: from then on the server
+ * may have applied it even if no answer came back. `undo` marks a sent rating the learner took
+ * back before its answer arrived: what goes out for it is the undo, not the rating.
+ */
+type OutboxEntry = PendingReview & { seq: number; sent?: boolean; undo?: boolean };
+
 interface OutboxSchema extends DBSchema {
-  outbox: { key: string; value: PendingReview & { seq: number }; indexes: { byUser: string } };
+  outbox: { key: string; value: OutboxEntry; indexes: { byUser: string } };
 }
 
 export interface SyncStatus {
@@ -36,6 +43,8 @@ export interface SyncStatus {
   waiting: number;
   /** The last attempt failed for lack of an answer. */
   offline: boolean;
+  /** The server answered 401: the sign-in expired. Ratings wait here until the learner signs in again. */
+  signedOut: boolean;
   /** Ratings the server refused for good (stale or unknown card), with why. */
   refused: { cardId: string; message: string }[];
 }
@@ -52,7 +61,7 @@ const DB_NAME = 'kernel-map-review';
 export class ReviewSync {
   private db: Promise<IDBPDatabase<OutboxSchema>>;
   private chain: Promise<unknown> = Promise.resolve();
-  private status: SyncStatus = { loaded: false, waiting: 0, offline: false, refused: [] };
+  private status: SyncStatus = { loaded: false, waiting: 0, offline: false, signedOut: false, refused: [] };
   private listeners = new Set<Listener>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 1000;
@@ -96,7 +105,7 @@ export class ReviewSync {
     for (const fn of this.listeners) fn(this.status);
   }
 
-  private async pending(): Promise<(PendingReview & { seq: number })[]> {
+  private async pending(): Promise<OutboxEntry[]> {
     const all = await (await this.db).getAllFromIndex('outbox', 'byUser', this.userId);
     return all.sort((a, b) => a.seq - b.seq);
   }
@@ -110,23 +119,40 @@ export class ReviewSync {
   /** Keeps a rating durably in this browser, then sends it behind the UI. */
   async add(review: PendingReview): Promise<void> {
     this.seq += 1;
-    await (await this.db).put('outbox', { ...review, seq: this.seq });
+    // Counted before the (asynchronous) put, so the page never says "All ratings saved" while a
+    // rating is on its way into IndexedDB; taken back if the browser refuses to store it.
     this.set({ waiting: this.status.waiting + 1 });
+    try {
+      await (await this.db).put('outbox', { ...review, seq: this.seq });
+    } catch (err) {
+      this.set({ waiting: Math.max(0, this.status.waiting - 1) });
+      throw err;
+    }
     this.flush();
   }
 
   /**
-   * Takes back a rating. Still waiting here → it is simply removed (the server never saw it);
-   * already acknowledged → the server restores the card and deletes the log row. Queued behind
-   * any send in flight, so it cannot race the rating it undoes.
+   * Takes back a rating. Queued behind any send in flight, so it cannot race the rating it undoes.
+   *  - never sent → removed here; the server never hears of it ('local');
+   *  - sent but unanswered (the server may have applied it) → the entry becomes an undo, sent
+   *    like a rating (now if the server answers, else when the connection returns); the server
+   *    restores the card if it had applied the rating and remembers the id as undone either way,
+   *    so the rating cannot land afterwards ('queued');
+   *  - acknowledged → the server restores the card and deletes the log row ('server').
    */
-  undo(clientReviewId: string): Promise<'local' | 'server'> {
+  undo(clientReviewId: string): Promise<'local' | 'queued' | 'server'> {
     return this.enqueue(async () => {
       const db = await this.db;
-      if (await db.get('outbox', clientReviewId)) {
+      const entry = await db.get('outbox', clientReviewId);
+      if (entry && !entry.sent) {
         await db.delete('outbox', clientReviewId);
         this.set({ waiting: Math.max(0, this.status.waiting - 1) });
         return 'local' as const;
+      }
+      if (entry) {
+        await db.put('outbox', { ...entry, undo: true });
+        this.flush();
+        return 'queued' as const;
       }
       await api.delete(`/api/reviews/${encodeURIComponent(clientReviewId)}`);
       this.acknowledged.delete(clientReviewId);
@@ -146,15 +172,32 @@ export class ReviewSync {
     void this.enqueue(async () => {
       const db = await this.db;
       for (const item of await this.pending()) {
-        const { seq: _seq, userId: _user, ...body } = item;
+        const { seq: _seq, userId: _user, sent, undo, ...body } = item;
         try {
+          if (undo) {
+            // 404 means the server never applied it; it now remembers the id, so it never will.
+            await api.delete(`/api/reviews/${encodeURIComponent(item.clientReviewId)}`).catch((err) => {
+              if (!(err instanceof ApiError && err.status === 404)) throw err;
+            });
+            await db.delete('outbox', item.clientReviewId);
+            this.set({ waiting: Math.max(0, this.status.waiting - 1), offline: false, signedOut: false });
+            this.backoffMs = 1000;
+            continue;
+          }
+          if (!sent) await db.put('outbox', { ...item, sent: true });
           const answer = await api.post<RateAnswer>('/api/reviews', body);
           this.acknowledged.add(item.clientReviewId);
           await db.delete('outbox', item.clientReviewId);
-          this.set({ waiting: Math.max(0, this.status.waiting - 1), offline: false });
+          this.set({ waiting: Math.max(0, this.status.waiting - 1), offline: false, signedOut: false });
           this.backoffMs = 1000;
           this.onAnswer(answer);
         } catch (err) {
+          if (err instanceof ApiError && err.status === 401) {
+            // Signed out (the session expired): retrying cannot help until the learner signs in
+            // again; everything stays in the outbox and goes out on the next visit after sign-in.
+            this.set({ signedOut: true, offline: false });
+            return;
+          }
           if (err instanceof ApiError && (err.status === 409 || err.status === 404 || err.status === 422)) {
             await db.delete('outbox', item.clientReviewId);
             this.set({

@@ -140,7 +140,10 @@ type Tx = Prisma.TransactionClient | Db;
 const weightsSchema = z.array(z.number()).min(17).max(21);
 
 async function readSettings(db: Tx, userId: string): Promise<ReviewSettings> {
-  const row = await db.userSettings.findUnique({ where: { userId } });
+  return settingsFrom(await db.userSettings.findUnique({ where: { userId } }));
+}
+
+function settingsFrom(row: Awaited<ReturnType<Db['userSettings']['findUnique']>>): ReviewSettings {
   let weights: number[] | null = null;
   if (row?.fsrsParameters) {
     const parsed = weightsSchema.safeParse(JSON.parse(row.fsrsParameters));
@@ -305,10 +308,11 @@ export async function loadDailyQueue(userId: string, now: Date, limit = Number.P
  * The next learning/review cards due before the learner's day ends, soonest first — a cheap
  * indexed read for "rate, then give me the next ones". New cards are left out on purpose: the
  * daily new-card limit decides those, and the page got today's share with the full queue.
+ * Pass the learner's settings when already read (`recordReviewAndUpcoming` does) to save a query.
  */
-export async function upcomingEntries(userId: string, now: Date, limit: number): Promise<QueueEntry[]> {
+export async function upcomingEntries(userId: string, now: Date, limit: number, known?: ReviewSettings): Promise<QueueEntry[]> {
   const db = getDb();
-  const settings = await readSettings(db, userId);
+  const settings = known ?? (await readSettings(db, userId));
   const day = reviewDayAt(now, settings.timezone, settings.dayStartHour);
   const rows = await db.cardState.findMany({
     where: { userId, suspendedAt: null, state: { not: CardStateCode.new }, due: { lt: day.end }, card: { retiredAt: null } },
@@ -407,9 +411,39 @@ function isUniqueViolation(err: unknown): boolean {
  * transaction. Idempotent by `clientReviewId` (a retry returns the stored outcome with
  * `applied: false`). Errors: the card is not in this learner's queue → not_found (404); the card
  * was already reviewed after `reviewedAt` (an offline rating that lost the race) → conflict (409)
- * with the current state in `details`; a review time in the future → invalid_input naming it.
+ * with the current state in `details`; the rating was undone → conflict (409); a review time in
+ * the future → invalid_input naming it.
+ *
+ * Ratings that arrive while a write is under way are applied together in the next transaction
+ * (up to BATCH_MAX, any learners): one read of the cards, settings, earlier ids and undone ids
+ * for all of them, one write per card and one insert of all log rows. Each rating still gets its
+ * own answer, and a rating that is refused does not hold back the others in its batch.
  */
 export async function recordReview(userId: string, input: ReviewInput, now: Date): Promise<ReviewResult> {
+  return (await submitRating(userId, input, now)).result;
+}
+
+/**
+ * `recordReview`, then `upcomingEntries` for the same learner — with the settings the rating's
+ * batch already read, so the answer costs one query more than the rating, not two.
+ */
+export async function recordReviewAndUpcoming(
+  userId: string,
+  input: ReviewInput,
+  now: Date,
+  limit: number,
+): Promise<{ review: ReviewResult; upcoming: QueueEntry[] }> {
+  const { result, settings } = await submitRating(userId, input, now);
+  return { review: result, upcoming: await upcomingEntries(userId, now, limit, settings) };
+}
+
+/** A rating's outcome, with the settings its batch read (absent on the one-by-one fallback). */
+interface Rated {
+  result: ReviewResult;
+  settings?: ReviewSettings;
+}
+
+function submitRating(userId: string, input: ReviewInput, now: Date): Promise<Rated> {
   if (input.reviewedAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
     throw new AppError('invalid_input', 'The review time is in the future.', {
       fields: [{ path: 'reviewedAt', message: 'is in the future' }],
@@ -417,65 +451,183 @@ export async function recordReview(userId: string, input: ReviewInput, now: Date
   }
   // A review a little ahead of our clock (skew) counts as now: FSRS never sees time run backwards.
   const at = input.reviewedAt.getTime() > now.getTime() ? now : input.reviewedAt;
-  const db = getDb();
+  return new Promise<Rated>((resolve, reject) => {
+    pendingRatings.push({ userId, input, at, resolve, reject });
+    if (!draining) {
+      draining = true;
+      setImmediate(() => void drainRatings());
+    }
+  });
+}
+
+interface PendingRating {
+  userId: string;
+  input: ReviewInput;
+  at: Date;
+  resolve: (r: Rated) => void;
+  reject: (e: unknown) => void;
+}
+
+/** How many ratings one transaction applies at most. */
+const BATCH_MAX = 64;
+const pendingRatings: PendingRating[] = [];
+let draining = false;
+
+async function drainRatings(): Promise<void> {
   try {
-    return await db.$transaction(async (tx) => {
-      const existing = await tx.reviewLog.findUnique({
-        where: { clientReviewId: input.clientReviewId },
-        select: { userId: true, cardId: true },
-      });
-      if (existing) return duplicateOutcome(tx, userId, input, existing);
-      const row = await tx.cardState.findUnique({
-        where: { userId_cardId: { userId, cardId: input.cardId } },
-        include: { card: { select: { retiredAt: true } } },
-      });
-      if (!row || row.card.retiredAt !== null) throw new AppError('not_found', `Card "${input.cardId}" is not in your review queue.`);
-      if (row.lastReview !== null && at.getTime() < row.lastReview.getTime()) {
-        throw new AppError('conflict', 'This card was already reviewed later; the later review stands.', {
-          details: { cardId: row.cardId, memory: memoryToJson(memoryOf(row)), lastReview: row.lastReview.toISOString() },
+    while (pendingRatings.length > 0) await applyRatings(pendingRatings.splice(0, BATCH_MAX));
+  } finally {
+    draining = false;
+  }
+}
+
+const cardKey = (userId: string, cardId: string) => `${userId}\u0000${cardId}`;
+
+/** Applies a batch; every rating in it is answered (resolved or rejected) exactly once. */
+async function applyRatings(batch: PendingRating[]): Promise<void> {
+  const db = getDb();
+  let outcomes: (Rated | AppError)[];
+  try {
+    outcomes = await db.$transaction((tx) => decideAndWrite(tx, batch), { maxWait: 15_000, timeout: 15_000 });
+  } catch (err) {
+    if (batch.length > 1) {
+      // Something failed for the batch as a whole (two copies of one rating racing on
+      // PostgreSQL, say): apply the ratings one by one, so each gets its own answer.
+      for (const one of batch) await applyRatings([one]);
+      return;
+    }
+    const [one] = batch;
+    if (!one) return;
+    if (isUniqueViolation(err)) {
+      // Two copies of one rating raced: the loser answers with the winner's outcome.
+      try {
+        const existing = await db.reviewLog.findUnique({
+          where: { clientReviewId: one.input.clientReviewId },
+          select: { userId: true, cardId: true },
+        });
+        if (existing) {
+          one.resolve({ result: await duplicateOutcome(db, one.userId, one.input, existing) });
+          return;
+        }
+      } catch (e) {
+        one.reject(e);
+        return;
+      }
+    }
+    one.reject(err);
+    return;
+  }
+  batch.forEach((item, i) => {
+    const o = outcomes[i];
+    if (o instanceof AppError) item.reject(o);
+    else if (o) item.resolve(o);
+    else item.reject(new Error('a rating in a batch got no outcome'));
+  });
+}
+
+/**
+ * Reads what a batch needs in four queries, decides each rating in order (a later rating of the
+ * same card sees the earlier one's result), then writes the changed cards and all new log rows.
+ * Refusals are returned as AppErrors, not thrown, so they roll nothing back.
+ */
+async function decideAndWrite(tx: Tx, batch: readonly PendingRating[]): Promise<(Rated | AppError)[]> {
+  const ids = [...new Set(batch.map((b) => b.input.clientReviewId))];
+  const users = [...new Set(batch.map((b) => b.userId))];
+  const pairs = [...new Map(batch.map((b) => [cardKey(b.userId, b.input.cardId), { userId: b.userId, cardId: b.input.cardId }])).values()];
+  const [logged, undone, rows, settingRows] = [
+    await tx.reviewLog.findMany({ where: { clientReviewId: { in: ids } }, select: { clientReviewId: true, userId: true, cardId: true } }),
+    await tx.undoneReview.findMany({ where: { clientReviewId: { in: ids } }, select: { clientReviewId: true } }),
+    await tx.cardState.findMany({ where: { OR: pairs }, include: { card: { select: { retiredAt: true } } } }),
+    await tx.userSettings.findMany({ where: { userId: { in: users } } }),
+  ];
+  const used = new Map(logged.map((l) => [l.clientReviewId, { userId: l.userId, cardId: l.cardId }]));
+  const undoneIds = new Set(undone.map((u) => u.clientReviewId));
+  const cards = new Map(rows.map((r) => [cardKey(r.userId, r.cardId), r]));
+  const settingsOf = new Map(settingRows.map((r) => [r.userId, settingsFrom(r)]));
+  const changed = new Map<string, CardState>();
+  const logs: Prisma.ReviewLogCreateManyInput[] = [];
+
+  const outcomes = batch.map((item): Rated | AppError => {
+    const { userId, input, at } = item;
+    const key = cardKey(userId, input.cardId);
+    const earlier = used.get(input.clientReviewId);
+    if (earlier) {
+      if (earlier.userId !== userId || earlier.cardId !== input.cardId) {
+        return new AppError('conflict', 'This review id was already used for another card.', {
+          fields: [{ path: 'clientReviewId', message: 'already used' }],
         });
       }
-      const settings = await readSettings(tx, userId);
-      const before = memoryOf(row);
-      const { memory, log } = rateMemory(before, row.cardId, input.rating as ReviewRating, at, schedulerSettings(settings));
-      const newLeech = becomesLeech(before, memory, settings.leechThreshold);
-      const leech = row.leech || newLeech;
-      const suspendedAt = newLeech && settings.leechAction === 'suspend' ? at : row.suspendedAt;
-      const updated = await tx.cardState.update({
-        where: { userId_cardId: { userId, cardId: row.cardId } },
-        data: { ...memory, leech, suspendedAt },
-      });
-      await tx.reviewLog.create({
-        data: {
-          id: randomUUID(),
-          clientReviewId: input.clientReviewId,
-          userId,
-          cardId: row.cardId,
-          rating: log.rating,
-          state: log.state,
-          due: log.due,
-          stability: log.stability,
-          difficulty: log.difficulty,
-          elapsedDays: log.elapsedDays,
-          scheduledDays: log.scheduledDays,
-          reviewedAt: at,
-          durationMs: input.durationMs ?? null,
-          previousCard: snapshotOf(row),
-        },
-      });
-      return resultOf(updated, input.clientReviewId, true);
-    });
-  } catch (err) {
-    // Two copies of one rating raced (PostgreSQL): the loser sees the winner's row.
-    if (isUniqueViolation(err)) {
-      const existing = await db.reviewLog.findUnique({
-        where: { clientReviewId: input.clientReviewId },
-        select: { userId: true, cardId: true },
-      });
-      if (existing) return duplicateOutcome(db, userId, input, existing);
+      const row = cards.get(key);
+      return row
+        ? { result: resultOf(row, input.clientReviewId, false), settings: settingsOf.get(userId) ?? settingsFrom(null) }
+        : new AppError('not_found', `Card "${input.cardId}" is not in your review queue.`);
     }
-    throw err;
+    if (undoneIds.has(input.clientReviewId)) {
+      return new AppError('conflict', 'This rating was undone, so it is not applied again.', {
+        details: { cardId: input.cardId, undone: true },
+      });
+    }
+    const row = cards.get(key);
+    if (!row || row.card.retiredAt !== null) return new AppError('not_found', `Card "${input.cardId}" is not in your review queue.`);
+    if (row.lastReview !== null && at.getTime() < row.lastReview.getTime()) {
+      return new AppError('conflict', 'This card was already reviewed later; the later review stands.', {
+        details: { cardId: row.cardId, memory: memoryToJson(memoryOf(row)), lastReview: row.lastReview.toISOString() },
+      });
+    }
+    const settings = settingsOf.get(userId) ?? settingsFrom(null);
+    const before = memoryOf(row);
+    const { memory, log } = rateMemory(before, row.cardId, input.rating as ReviewRating, at, schedulerSettings(settings));
+    const newLeech = becomesLeech(before, memory, settings.leechThreshold);
+    const updated = {
+      ...row,
+      ...memory,
+      leech: row.leech || newLeech,
+      suspendedAt: newLeech && settings.leechAction === 'suspend' ? at : row.suspendedAt,
+    };
+    cards.set(key, updated);
+    changed.set(key, updated);
+    used.set(input.clientReviewId, { userId, cardId: row.cardId });
+    logs.push({
+      id: randomUUID(),
+      clientReviewId: input.clientReviewId,
+      userId,
+      cardId: row.cardId,
+      rating: log.rating,
+      state: log.state,
+      due: log.due,
+      stability: log.stability,
+      difficulty: log.difficulty,
+      elapsedDays: log.elapsedDays,
+      scheduledDays: log.scheduledDays,
+      reviewedAt: at,
+      durationMs: input.durationMs ?? null,
+      previousCard: snapshotOf(row),
+    });
+    return { result: resultOf(updated, input.clientReviewId, true), settings };
+  });
+
+  for (const c of changed.values()) {
+    await tx.cardState.update({
+      where: { userId_cardId: { userId: c.userId, cardId: c.cardId } },
+      data: {
+        introducedAt: c.introducedAt,
+        due: c.due,
+        stability: c.stability,
+        difficulty: c.difficulty,
+        elapsedDays: c.elapsedDays,
+        scheduledDays: c.scheduledDays,
+        learningSteps: c.learningSteps,
+        reps: c.reps,
+        lapses: c.lapses,
+        state: c.state,
+        lastReview: c.lastReview,
+        suspendedAt: c.suspendedAt,
+        leech: c.leech,
+      },
+    });
   }
+  if (logs.length > 0) await tx.reviewLog.createMany({ data: logs });
+  return outcomes;
 }
 
 async function duplicateOutcome(
@@ -495,13 +647,18 @@ async function duplicateOutcome(
 
 /**
  * Takes back a rating: the card returns to exactly the row it had before (from the snapshot the
- * log kept) and the log row is deleted, in one transaction. Only the card's latest review can be
- * undone (409 otherwise); an unknown id or someone else's → 404.
+ * log kept), the log row is deleted and the id is remembered as undone, in one transaction, so
+ * the same rating sent again later (a retry whose first answer was lost) is refused, not
+ * re-applied. Only the card's latest review can be undone (409 otherwise); someone else's id →
+ * 404. An id the server never applied → 404 as well, but it is remembered as undone all the
+ * same: the client may have sent it without hearing back, and it must not land afterwards.
  */
-export async function undoReview(userId: string, clientReviewId: string): Promise<{ cardId: string; memory: CardMemoryJson }> {
-  return getDb().$transaction(async (tx) => {
+export async function undoReview(userId: string, clientReviewId: string, now: Date): Promise<{ cardId: string; memory: CardMemoryJson }> {
+  const db = getDb();
+  const outcome = await db.$transaction(async (tx) => {
     const log = await tx.reviewLog.findUnique({ where: { clientReviewId } });
-    if (!log || log.userId !== userId) throw new AppError('not_found', 'There is no such review to undo.');
+    if (!log) return 'missing' as const;
+    if (log.userId !== userId) throw new AppError('not_found', 'There is no such review to undo.');
     const later = await tx.reviewLog.count({ where: { userId, cardId: log.cardId, reviewedAt: { gt: log.reviewedAt } } });
     if (later > 0) throw new AppError('conflict', 'This card was reviewed again since; undo the later review first.');
     const s = snapshotSchema.parse(JSON.parse(log.previousCard));
@@ -524,8 +681,16 @@ export async function undoReview(userId: string, clientReviewId: string): Promis
       },
     });
     await tx.reviewLog.delete({ where: { clientReviewId } });
+    await tx.undoneReview.upsert({ where: { clientReviewId }, create: { clientReviewId, userId, undoneAt: now }, update: {} });
     return { cardId: log.cardId, memory: memoryToJson(memoryOf(restored)) };
   });
+  if (outcome !== 'missing') return outcome;
+  try {
+    await db.undoneReview.create({ data: { clientReviewId, userId, undoneAt: now } });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err; // already remembered (this learner's, or by chance someone else's)
+  }
+  throw new AppError('not_found', 'There is no such review to undo; if it arrives later, it will not be applied.');
 }
 
 /** Suspends a card (it leaves every queue, keeping its history) or brings it back. 404 if not the learner's. */

@@ -3,6 +3,7 @@ import { default_w } from 'ts-fsrs';
 import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { getReviewSettings, schedulerSettings } from './index';
+import type { OptimisationProgress } from './optimize-limits';
 import { type ReviewRating, replayHistory, reviewDateOf } from './schedule';
 
 /**
@@ -69,13 +70,15 @@ function evaluate(parameters: readonly number[], items: FSRSBindingItem[]): Eval
 
 /**
  * Fits FSRS parameters to the learner's review log. Refuses (409) below
- * MIN_REVIEWS_FOR_OPTIMISATION reviews. `onProgress` receives (done, total) as fsrs-rs trains.
- * Does not store anything: see `applyParameters`.
+ * MIN_REVIEWS_FOR_OPTIMISATION reviews. `onProgress` hears each step as it starts, and the
+ * training's (done, total) while fsrs-rs fits (it reports every ~100 ms; a fit shorter than that
+ * reports nothing within the step). Does not store anything: see `applyParameters`.
  */
 export async function optimiseParameters(
   userId: string,
-  onProgress: (done: number, total: number) => void = () => {},
+  onProgress: (p: OptimisationProgress) => void = () => {},
 ): Promise<OptimisationResult> {
+  onProgress({ stage: 'reading', reviews: 0, done: 0, total: 0 });
   const settings = await getReviewSettings(userId);
   const logs = await getDb().reviewLog.findMany({ where: { userId }, select: { cardId: true, rating: true, reviewedAt: true } });
   if (logs.length < MIN_REVIEWS_FOR_OPTIMISATION) {
@@ -87,16 +90,18 @@ export async function optimiseParameters(
   }
   const items = trainingItems(logs, settings.timezone, settings.dayStartHour);
   const current = settings.fsrsParameters ?? [...default_w];
-  const before = evaluate(current, items);
+  onProgress({ stage: 'fitting', reviews: logs.length, done: 0, total: 0 });
   const parameters = await computeParameters(items, {
     enableShortTerm: true,
     numRelearningSteps: 1,
     // How often (ms) fsrs-rs reports progress; without it the callback is never called.
-    timeout: 200,
+    timeout: 100,
     progress: (done, total) => {
-      onProgress(done, total);
+      onProgress({ stage: 'fitting', reviews: logs.length, done, total });
     },
   });
+  onProgress({ stage: 'scoring', reviews: logs.length, done: 0, total: 0 });
+  const before = evaluate(current, items);
   const after = evaluate(parameters, items);
   return { reviews: logs.length, parameters, before, after };
 }
@@ -145,7 +150,7 @@ export async function applyParameters(
 
 export type OptimisationJob =
   | { status: 'idle' }
-  | { status: 'running'; startedAt: string; done: number; total: number }
+  | ({ status: 'running'; startedAt: string } & OptimisationProgress)
   | { status: 'done'; startedAt: string; result: OptimisationResult }
   | { status: 'failed'; startedAt: string; message: string };
 
@@ -176,10 +181,10 @@ export async function startOptimisation(userId: string, now: Date): Promise<Opti
     );
   }
   const startedAt = now.toISOString();
-  const job: OptimisationJob = { status: 'running', startedAt, done: 0, total: 0 };
+  const job: OptimisationJob = { status: 'running', startedAt, stage: 'reading', reviews, done: 0, total: 0 };
   jobs.set(userId, job);
-  optimiseParameters(userId, (done, total) => {
-    jobs.set(userId, { status: 'running', startedAt, done, total });
+  optimiseParameters(userId, (p) => {
+    jobs.set(userId, { status: 'running', startedAt, ...p, reviews: p.reviews || reviews });
   }).then(
     (result) => jobs.set(userId, { status: 'done', startedAt, result }),
     (err: unknown) =>

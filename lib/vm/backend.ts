@@ -1,6 +1,6 @@
 import type { ExecResult } from './agent-client';
 import type { ConsoleStream } from './console';
-import type { Arch, ExecOptionsInput, SessionSpec, TerminalSize } from './schema';
+import type { Arch, ExecOptionsInput, SessionSpecInput, TerminalSize } from './schema';
 
 /**
  * The seam between session management and whatever runs VMs. QemuBackend runs them on this
@@ -10,7 +10,7 @@ import type { Arch, ExecOptionsInput, SessionSpec, TerminalSize } from './schema
 export interface LabBackend {
   readonly name: string;
   /** Starts a VM for the session; resolves once a shell prompt is on the console and the agent answered. */
-  start(spec: SessionSpec, sessionId: string): Promise<LabVm>;
+  start(spec: SessionSpecInput, sessionId: string): Promise<LabVm>;
   /** Stops every VM this backend started. */
   shutdown(): Promise<void>;
 }
@@ -46,6 +46,11 @@ export interface HostMemory {
 export interface LabVm {
   readonly id: string;
   readonly arch: Arch;
+  /**
+   * True when the VM was restored from its lab's own snapshot, taken after the lab's
+   * snapshot-time setup ran: the caller must not run that setup again (only the per-session part).
+   */
+  readonly setupFromSnapshot: boolean;
   /** The serial console: the learner's terminal. */
   readonly console: ConsoleStream;
   /** Runs argv in the guest through the agent (root by default). */

@@ -11,12 +11,15 @@ export { decodeAgentReply, encodeAgentRequest, LineDecoder } from './agent-proto
 export type { EndReason, HostMemory, LabBackend, LabVm, VmState, VmStatus } from './backend';
 export type { ConsoleStream } from './console';
 export { LabError, type LabErrorCode, LabsFullError, LearnerLimitError } from './errors';
+export { hostCompile, hostCompileAvailable } from './host-compile';
 export { ensureLabImages, type ImageBuildOptions } from './images/build';
 export {
   type BuildStatus,
   DEFAULT_VARIANTS,
   defaultCacheDir,
   type LabImages,
+  type LabSnapshotSpec,
+  labSetupHash,
   loadCurrentImages,
   readBuildStatus,
   writeBuildStatus,
@@ -33,7 +36,7 @@ export {
   type HostResources,
   limitReached,
 } from './limits';
-export { type Accel, buildQemuCommand, LAB_VM_NICE, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
+export { type Accel, buildQemuCommand, LAB_VM_NICE, MAX_VCPUS, type QemuLaunch, type SnapshotVariant, tiedToParent } from './qemu-args';
 export { QemuBackend, type QemuBackendOptions } from './qemu-backend';
 export { ByteRing } from './ring-buffer';
 export {

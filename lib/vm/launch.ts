@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import type { AgentClient } from './agent-client';
 import type { ImageManifest } from './images/manifest';
 import { type Accel, buildQemuCommand, type Command, DEFAULT_GUEST_MEMORY_MIB, type QemuLaunch, type SnapshotVariant } from './qemu-args';
+import type { LabUser } from './schema';
 
 /**
  * How a lab VM is launched, shared by the snapshot build (./images/snapshot.ts) and the runner
@@ -13,7 +15,7 @@ import { type Accel, buildQemuCommand, type Command, DEFAULT_GUEST_MEMORY_MIB, t
 export const SNAPSHOT_MEMORY_MIB = DEFAULT_GUEST_MEMORY_MIB;
 export const SNAPSHOT_TB_SIZE_MIB = 64;
 /** Bump when takeSnapshot's recipe changes (part of the snapshot hash). */
-export const SNAPSHOT_RECIPE_VERSION = 3;
+export const SNAPSHOT_RECIPE_VERSION = 4; // 4: aarch64 boots with cma=0 and the build refuses a failed initramfs unpack
 /** The snapshot file is handed to QEMU as this inherited descriptor. */
 export const INCOMING_FD = 3;
 
@@ -90,4 +92,23 @@ export function spawnQemu(cmd: Command, cwd: string, incomingFd?: number): Child
   const child = spawn(cmd.command, cmd.args, { cwd, stdio, detached: false });
   child.on('error', () => {});
   return child;
+}
+
+/**
+ * Mounts the session's lab disk at /mnt/lab: the VM was snapshotted with a blank disk, so first
+ * drop its cached blocks; then hand the seed files (they carry the host's owners) to the lab user
+ * and commit, so the starting state is durable before the learner touches anything. One agent
+ * round trip instead of four: each costs tens of ms right after a restore (the emulator translates
+ * the guest's code afresh). A lab's own snapshot is taken with its seeded disk already mounted, so
+ * its sessions skip this (images/snapshot.ts).
+ */
+export async function mountLabDisk(agent: AgentClient, user: LabUser, timeoutMs = 10_000): Promise<void> {
+  const script = [
+    'blockdev --flushbufs /dev/vda',
+    'mount -t ext4 -o commit=600 /dev/vda /mnt/lab || exit 3',
+    'if [ "$1" != root ]; then chown -R "$1:$1" /mnt/lab || exit 4; fi',
+    'sync',
+  ].join('\n');
+  const r = await agent.exec(['/bin/sh', '-c', script, 'mount-lab-disk', user], { timeoutMs });
+  if (r.exitCode !== 0) throw new Error(`mounting the lab disk failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
 }

@@ -65,14 +65,28 @@ export const DEFAULT_GUEST_MEMORY_MIB = 256;
 /** Size of the per-session disk; fixed because the disk snapshot variant was taken with it. */
 export const LAB_DISK_BYTES = 16 * 1024 * 1024;
 
-/** Which snapshot a session restores: the guest-visible differences between sessions. */
+/** Most vCPUs a lab VM may have (lab.yaml `resources.vcpus`). */
+export const MAX_VCPUS = 4;
+
+/**
+ * Which snapshot a session restores: the guest-visible differences between sessions. A restore
+ * must match its snapshot's shape exactly, so each shape (user, disk, vCPUs) is its own snapshot.
+ */
 export interface SnapshotVariant {
   user: LabUser;
   disk: boolean;
+  /** vCPUs; 1 when absent. */
+  vcpus?: number;
 }
 
+export function variantVcpus(v: SnapshotVariant): number {
+  return v.vcpus ?? 1;
+}
+
+/** `student-nodisk`, `student-disk`, `student-nodisk-2cpu` (one vCPU keeps the old names, so old snapshots stay valid). */
 export function variantKey(v: SnapshotVariant): string {
-  return `${v.user}-${v.disk ? 'disk' : 'nodisk'}`;
+  const cpus = variantVcpus(v);
+  return `${v.user}-${v.disk ? 'disk' : 'nodisk'}${cpus === 1 ? '' : `-${cpus}cpu`}`;
 }
 
 /** Kernel command line. `panic=-1` + QEMU's `-no-reboot` turn a guest panic into a QEMU exit. */
@@ -84,6 +98,10 @@ export function kernelCommandLine(arch: Arch, user: LabUser): string {
     'mitigations=off',
     'panic=-1',
     'nokaslr',
+    // Debian's arm64 kernel reserves 64 MiB for CMA (DMA buffers no lab device needs); in a
+    // 256 MiB guest that left too little room to unpack the initramfs ("Initramfs unpacking
+    // failed: write error", and perf lost libunwind). x86_64 reserves none.
+    ...(arch === 'aarch64' ? ['cma=0'] : []),
     `lab.user=${user}`,
   ].join(' ');
 }
@@ -136,7 +154,12 @@ export function buildQemuCommand(l: QemuLaunch): Command {
   const p = ARCH_PROFILES[l.arch];
   if (l.accel === 'kvm' && l.arch !== 'x86_64') throw new Error('KVM is only used for x86_64 guests on x86_64 hosts');
   if (!Number.isInteger(l.memoryMiB) || l.memoryMiB < 64 || l.memoryMiB > 4096) throw new Error('memoryMiB out of range');
-  const accel = l.accel === 'kvm' ? 'kvm' : `tcg,tb-size=${Math.max(8, Math.floor(l.tbSizeMiB))}`;
+  const vcpus = variantVcpus(l.variant);
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) throw new Error(`vcpus must be 1–${MAX_VCPUS}`);
+  // Several vCPUs under TCG: one host thread per vCPU (multi-threaded TCG), so a guest's threads
+  // really run at once — what a contention lab needs (README "Settings").
+  const tb = `tb-size=${Math.max(8, Math.floor(l.tbSizeMiB))}`;
+  const accel = l.accel === 'kvm' ? 'kvm' : vcpus > 1 ? `tcg,thread=multi,${tb}` : `tcg,${tb}`;
   const args = [
     '-name',
     `${optionSafe('marker', l.marker)},debug-threads=off`,
@@ -144,7 +167,7 @@ export function buildQemuCommand(l: QemuLaunch): Command {
     accel,
     ...p.machineArgs(l.accel),
     '-smp',
-    '1',
+    String(vcpus),
     '-m',
     `${l.memoryMiB}M`,
     // Guest RAM lives in the snapshot's RAM file: the snapshot VM maps it shared (its RAM *is*

@@ -9,16 +9,16 @@ import { SocketConsole } from './console';
 import { makeLabDisk, readFileAfterRecovery } from './disk';
 import { LabError } from './errors';
 import { ensureLabImages } from './images/build';
-import { defaultCacheDir, type LabImages, loadCurrentImages, snapshotKey } from './images/manifest';
-import { INCOMING_FD, launchFor, MARKER_PREFIX, PANIC, PROMPT, spawnQemu, type VmFiles, vmFiles } from './launch';
-import { ARCH_PROFILES, buildQemuCommand, LAB_VM_NICE, type SnapshotVariant, tiedToParent } from './qemu-args';
+import { defaultCacheDir, type LabImages, labSnapshotKey, labVariant, loadCurrentImages, snapshotKey } from './images/manifest';
+import { INCOMING_FD, launchFor, MARKER_PREFIX, mountLabDisk, PANIC, PROMPT, spawnQemu, type VmFiles, vmFiles } from './launch';
+import { ARCH_PROFILES, buildQemuCommand, LAB_VM_NICE, type SnapshotVariant, tiedToParent, variantKey } from './qemu-args';
 import { QmpClient, type QmpEvent } from './qmp';
 import {
   type Arch,
   type ExecOptionsInput,
   type LabUser,
   SafePathSchema,
-  type SessionSpec,
+  type SessionSpecInput,
   SessionSpecSchema,
   type TerminalSize,
   TerminalSizeSchema,
@@ -38,6 +38,7 @@ class QemuVm implements LabVm {
   private readonly startedAt: number;
   startMs: number | undefined;
   private stderrTail = '';
+  setupFromSnapshot = false;
 
   constructor(
     readonly id: string,
@@ -268,24 +269,36 @@ export class QemuBackend implements LabBackend {
     return this.vms.get(sessionId);
   }
 
-  async start(specInput: SessionSpec, sessionId: string): Promise<LabVm> {
+  async start(specInput: SessionSpecInput, sessionId: string): Promise<LabVm> {
     const spec = SessionSpecSchema.parse(specInput);
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new LabError('invalid_request', 'malformed session id');
-    const variant: SnapshotVariant = { user: spec.user, disk: spec.disk !== undefined };
-    const snap = this.opts.images.snapshots[snapshotKey(spec.arch, variant)];
+    const variant: SnapshotVariant = labVariant({ user: spec.user, disk: spec.disk !== undefined, vcpus: spec.vcpus });
     const image = this.opts.images.images[spec.arch];
+    // The lab's own snapshot (its setup already done) when it was taken from this image with this
+    // setup and shape; otherwise the base snapshot of the shape, and the caller runs the setup.
+    const labSnap = spec.snapshotSetup ? this.opts.images.snapshots[labSnapshotKey(spec.arch, spec.labId)] : undefined;
+    const fromLab =
+      labSnap !== undefined &&
+      image !== undefined &&
+      labSnap.imageHash === image.hash &&
+      labSnap.lab?.setupHash === spec.snapshotSetup?.hash &&
+      variantKey(labSnap.variant) === variantKey(variant);
+    const snap = fromLab ? labSnap : this.opts.images.snapshots[snapshotKey(spec.arch, variant)];
     if (!snap || !image || snap.imageHash !== image.hash)
-      throw new LabError(
-        'images_missing',
-        `no ${spec.arch} snapshot for ${variant.user}${variant.disk ? ' with a disk' : ''}; run npm run labs:images`,
-      );
+      throw new LabError('images_missing', `no ${spec.arch} snapshot for ${variantKey(variant)}; run npm run labs:images`);
     const files = vmFiles(path.join(this.opts.runDir, sessionId));
     await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(path.join(files.dir, OWNER_FILE), await processIdentity(process.pid));
     const t0 = Date.now();
     let child: ChildProcess | undefined;
     try {
-      if (spec.disk) await makeLabDisk(files.disk, spec.disk.seedDir);
+      // A lab snapshot with a disk was taken with its seeded disk mounted: the session gets a copy
+      // of that very image (the guest's caches match it). Otherwise a fresh disk, mounted below.
+      const diskTemplate = fromLab ? snap.disk : undefined;
+      if (diskTemplate) {
+        await fs.copyFile(diskTemplate, files.disk);
+        await fs.chmod(files.disk, 0o600);
+      } else if (spec.disk) await makeLabDisk(files.disk, spec.disk.seedDir);
       const launch = {
         ...launchFor(image, variant, snap.accel, files, `${MARKER_PREFIX}${sessionId}`, { file: snap.ram, shared: false }),
         incoming: true,
@@ -296,7 +309,8 @@ export class QemuBackend implements LabBackend {
       } finally {
         closeSync(fd);
       }
-      const vm = await this.attach(sessionId, spec.arch, spec.user, child, files, variant.disk, true);
+      const vm = await this.attach(sessionId, spec.arch, spec.user, child, files, variant.disk, diskTemplate === undefined, true);
+      vm.setupFromSnapshot = fromLab;
       vm.startMs = Date.now() - t0;
       return vm;
     } catch (e) {
@@ -315,6 +329,7 @@ export class QemuBackend implements LabBackend {
     child: ChildProcess,
     files: VmFiles,
     hasDisk: boolean,
+    mountDisk: boolean,
     restored: boolean,
   ): Promise<QemuVm> {
     const deadline = Date.now() + this.startTimeoutMs;
@@ -360,21 +375,16 @@ export class QemuBackend implements LabBackend {
       // The snapshot was taken at a prompt; Enter makes the shell print a fresh one for us.
       vm.console.markTail();
       vm.console.write('\r');
+      // The prompt, and the agent's clock sync followed by the disk, in parallel: nobody can
+      // attach before this start resolves.
       const ready = [
         vm.console.waitFor(PROMPT, left()).then(() => trace('prompt')),
-        agent.sync(this.now(), randomBytes(64), left()).then(() => trace('clock + rng synced')),
+        agent
+          .sync(this.now(), randomBytes(64), left())
+          .then(() => trace('clock + rng synced'))
+          .then(() => (hasDisk && mountDisk ? mountLabDisk(agent, user).then(() => trace('disk mounted')) : undefined)),
       ];
       await Promise.all(ready);
-      if (hasDisk) {
-        // The snapshot saw a blank disk: drop its cached blocks, then mount this session's.
-        await agent.exec(['blockdev', '--flushbufs', '/dev/vda'], { timeoutMs: 10_000 });
-        const m = await agent.exec(['mount', '-t', 'ext4', '-o', 'commit=600', '/dev/vda', '/mnt/lab'], { timeoutMs: 10_000 });
-        if (m.exitCode !== 0) throw new Error(`mounting the lab disk failed: ${m.stderr.trim()}`);
-        // Seed files carry the host's owners; hand them to the lab user, then commit, so the
-        // starting state is durable before the learner touches anything.
-        if (user !== 'root') await agent.exec(['chown', '-R', `${user}:${user}`, '/mnt/lab'], { timeoutMs: 10_000 });
-        await agent.exec(['sync'], { timeoutMs: 10_000 });
-      }
       return vm;
     } catch (e) {
       const status = vm.status();

@@ -29,6 +29,15 @@ export const SessionSpecSchema = z.object({
   labId: LabIdSchema,
   arch: ArchSchema,
   user: LabUserSchema.default('student'),
+  /** vCPUs of the VM (lab.yaml `resources.vcpus`); each one counts against the global cap. */
+  vcpus: z.number().int().min(1).max(4).default(1),
+  /**
+   * The lab's snapshot-time setup, by hash (images/manifest.ts labSetupHash): when the lab's own
+   * snapshot was taken with this setup, the VM is restored from it with the setup already done
+   * (`LabVm.setupFromSnapshot`); otherwise from the base snapshot of its shape, and the caller
+   * runs the setup.
+   */
+  snapshotSetup: z.object({ hash: z.string().regex(/^[0-9a-f]{16}$/, 'setup hash must be 16 hex digits') }).optional(),
   /** A fresh ext4 disk for this session, mounted at /mnt/lab; seeded from a host folder. */
   disk: z
     .object({

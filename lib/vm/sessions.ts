@@ -10,8 +10,19 @@ export interface SessionManagerOptions {
   backend: LabBackend;
   /** Sessions one learner may hold at once (default 1). */
   maxPerLearner?: number;
-  /** Sessions on this host at once; default from host memory and cores (limits.ts). */
+  /**
+   * vCPUs of learners' VMs on this host at once (a 1-vCPU session counts one, a 2-vCPU session
+   * two); default: the host's cap from memory and cores (limits.ts) minus `scratchReserve`.
+   */
   globalCap?: number;
+  /**
+   * vCPUs kept for graders' scratch VMs on top of `globalCap` (default 1), so a Check that needs
+   * one never waits on learners' sessions: with every learner slot taken, scratch VMs take turns
+   * in the reserve (they live seconds). Scratch VMs also use free learner capacity when there is any.
+   */
+  scratchReserve?: number;
+  /** How long a scratch VM may wait for a slot before the Check fails with "labs are full" (default 120 s). */
+  scratchWaitMs?: number;
   capacityPolicy?: CapacityPolicy;
   /** Lifetime before extensions (default 60 min). */
   ttlMs?: number;
@@ -85,6 +96,8 @@ interface Entry {
   learnerId: string;
   labId: string;
   arch: Arch;
+  /** What it counts against the cap: its vCPUs. */
+  cost: number;
   createdAt: number;
   expiresAt: number;
   /** No TTL or extension goes past this (the learner's remaining daily lab time). */
@@ -104,9 +117,15 @@ interface Entry {
  */
 export class LabSessionManager {
   private readonly entries = new Map<string, Entry>();
+  /** Scratch VMs starting or running, by id → vCPUs. */
+  private readonly scratch = new Map<string, number>();
+  /** Scratch VMs waiting for a slot, first come first served. */
+  private readonly scratchQueue: { cost: number; admit: () => void }[] = [];
   private readonly backend: LabBackend;
   private readonly maxPerLearner: number;
   readonly globalCap: number;
+  readonly scratchReserve: number;
+  private readonly scratchWaitMs: number;
   private readonly ttlMs: number;
   private readonly maxLifetimeMs: number;
   private readonly idleMs: number;
@@ -117,8 +136,15 @@ export class LabSessionManager {
   constructor(opts: SessionManagerOptions) {
     this.backend = opts.backend;
     this.maxPerLearner = opts.maxPerLearner ?? 1;
+    this.scratchReserve = Math.max(0, opts.scratchReserve ?? 1);
+    this.scratchWaitMs = opts.scratchWaitMs ?? 120_000;
     this.globalCap =
-      opts.globalCap ?? globalSessionCap({ totalMemoryBytes: os.totalmem(), cpuCount: os.availableParallelism() }, opts.capacityPolicy).cap;
+      opts.globalCap ??
+      Math.max(
+        1,
+        globalSessionCap({ totalMemoryBytes: os.totalmem(), cpuCount: os.availableParallelism() }, opts.capacityPolicy).cap -
+          this.scratchReserve,
+      );
     this.ttlMs = opts.ttlMs ?? 60 * 60_000;
     this.maxLifetimeMs = opts.maxLifetimeMs ?? 3 * 60 * 60_000;
     this.idleMs = opts.idleMs ?? 15 * 60_000;
@@ -135,6 +161,39 @@ export class LabSessionManager {
     return [...this.entries.values()].filter((e) => !e.ended);
   }
 
+  /** vCPUs of every VM this manager holds: learners' sessions (starting or running) and scratch VMs. */
+  private usedVcpus(): number {
+    return this.learnerVcpus() + this.scratchVcpus();
+  }
+
+  private learnerVcpus(): number {
+    return this.live().reduce((n, e) => n + e.cost, 0);
+  }
+
+  private scratchVcpus(): number {
+    return [...this.scratch.values()].reduce((n, c) => n + c, 0);
+  }
+
+  /**
+   * What learners' sessions may still take: scratch VMs sit in the reserve first and use learner
+   * capacity only beyond it, so the total never passes globalCap + scratchReserve.
+   */
+  private learnerRoom(): number {
+    return this.globalCap - this.learnerVcpus() - Math.max(0, this.scratchVcpus() - this.scratchReserve);
+  }
+
+  private scratchFits(cost: number): boolean {
+    return this.usedVcpus() + cost <= this.globalCap + this.scratchReserve;
+  }
+
+  /** A slot may have freed up: admit waiting scratch VMs in order while they fit. */
+  private drainScratchQueue(): void {
+    for (let next = this.scratchQueue[0]; next && this.scratchFits(next.cost); next = this.scratchQueue[0]) {
+      this.scratchQueue.shift();
+      next.admit();
+    }
+  }
+
   /**
    * Starts a session: admit (caps), restore the VM, `prepare` it, record the start — and only
    * then is it `running` and reachable through `getForLearner`. Throws LearnerLimitError,
@@ -148,7 +207,9 @@ export class LabSessionManager {
     const live = this.live();
     const mine = live.filter((e) => e.learnerId === spec.learnerId);
     if (mine.length >= this.maxPerLearner) throw new LearnerLimitError(mine.map((e) => e.id));
-    if (live.length >= this.globalCap) {
+    // A session needing more vCPUs than the whole cap still runs, alone: it costs the whole cap.
+    const cost = Math.min(spec.vcpus, this.globalCap);
+    if (cost > this.learnerRoom()) {
       const now = this.now();
       const clocks = live.map((e) => ({ expiresAt: e.expiresAt, lastInputAt: e.vm?.console.lastInputAt ?? e.createdAt }));
       throw new LabsFullError(estimateWaitMinutes(clocks, { idleMs: this.idleMs }, now));
@@ -161,6 +222,7 @@ export class LabSessionManager {
       learnerId: spec.learnerId,
       labId: spec.labId,
       arch: spec.arch,
+      cost,
       createdAt: now,
       expiresAt: Math.min(now + this.ttlMs, now + (opts.maxMs ?? Number.POSITIVE_INFINITY)),
       hardEnd: now + (opts.maxMs ?? Number.POSITIVE_INFINITY),
@@ -176,6 +238,7 @@ export class LabSessionManager {
       vm.onEnd((status) => {
         if (entry.ended) return; // a backend must call this once; never record an end twice
         entry.ended = status;
+        this.drainScratchQueue();
         if (entry.ready) void this.recorder?.ended(this.info(entry), status).catch(() => {});
         const forget = setTimeout(() => this.entries.delete(entry.id), 10 * 60_000);
         forget.unref();
@@ -193,6 +256,7 @@ export class LabSessionManager {
       return this.view(entry, vm);
     } catch (e) {
       this.entries.delete(entry.id);
+      this.drainScratchQueue();
       throw e;
     } finally {
       settle();
@@ -266,12 +330,45 @@ export class LabSessionManager {
   /**
    * A short-lived VM outside every learner's quota and the session list, for a grader that must
    * cut the power of a copy (durability checks). The caller stops it, within seconds; it is not
-   * reaped and not recorded.
+   * reaped and not recorded. It counts against the global cap like a session: it may use free
+   * learner capacity and the scratch reserve, and when neither has room it waits its turn (scratch
+   * VMs end within seconds, so a Check never waits on learners' sessions) — up to `scratchWaitMs`,
+   * then LabsFullError.
    */
   async startScratch(input: SessionSpecInput): Promise<LabVm> {
     const parsed = SessionSpecSchema.safeParse(input);
     if (!parsed.success) throw new LabError('invalid_request', formatIssues(parsed.error));
-    return this.backend.start(parsed.data, `scratch-${randomBytes(12).toString('base64url')}`);
+    const id = `scratch-${randomBytes(12).toString('base64url')}`;
+    const cost = Math.min(parsed.data.vcpus, this.globalCap + this.scratchReserve);
+    if (this.scratchQueue.length === 0 && this.scratchFits(cost)) this.scratch.set(id, cost);
+    else
+      await new Promise<void>((resolve, reject) => {
+        const item = {
+          cost,
+          admit: () => {
+            clearTimeout(timer);
+            this.scratch.set(id, cost);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          this.scratchQueue.splice(this.scratchQueue.indexOf(item), 1);
+          reject(new LabsFullError(1));
+        }, this.scratchWaitMs);
+        timer.unref();
+        this.scratchQueue.push(item);
+      });
+    const release = () => {
+      if (this.scratch.delete(id)) this.drainScratchQueue();
+    };
+    try {
+      const vm = await this.backend.start(parsed.data, id);
+      vm.onEnd(release);
+      return vm;
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
 
   async stop(learnerId: string, sessionId: string): Promise<void> {
@@ -295,8 +392,16 @@ export class LabSessionManager {
     return ended;
   }
 
-  stats(): { live: number; cap: number } {
-    return { live: this.live().length, cap: this.globalCap };
+  /** Learners' sessions, scratch VMs, the vCPUs they hold, the learners' cap and the scratch reserve. */
+  stats(): { live: number; scratch: number; vcpus: number; cap: number; scratchReserve: number; scratchWaiting: number } {
+    return {
+      live: this.live().length,
+      scratch: this.scratch.size,
+      vcpus: this.usedVcpus(),
+      cap: this.globalCap,
+      scratchReserve: this.scratchReserve,
+      scratchWaiting: this.scratchQueue.length,
+    };
   }
 
   async shutdown(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { loadCourse } from '@/lib/content';
-import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
+import { screenshotPath, useServerAndBrowser, waitForShortcuts } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -156,6 +156,7 @@ describe('first impressions: the landing page, a new learner’s first visit, an
     const page = await context.newPage();
     await page.goto(`${app.server.url}/today`);
     await page.getByRole('heading', { name: 'Today' }).waitFor();
+    await waitForShortcuts(page);
     await page.keyboard.press('g');
     await page.keyboard.press('l');
     await page.getByRole('heading', { level: 1, name: 'Learn' }).waitFor();

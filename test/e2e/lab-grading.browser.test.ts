@@ -1,18 +1,8 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ensureLabImages } from '@/lib/vm';
 import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-
-async function screenText(page: Page): Promise<string> {
-  return (await page.locator('.xterm-rows > div').allTextContents()).join('\n');
-}
-
-async function typeLine(page: Page, line: string) {
-  await page.locator('.xterm-helper-textarea').focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
+import { screenText, typeLine } from '../helpers/lab-page';
 
 /** save.sh written through the terminal, one printf line per script line. */
 const saveScript = (lines: string[]) => `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} > ~/save.sh; echo saved-$((40+2))`;
@@ -66,6 +56,24 @@ describe('browser: the durability lab, solved in the page’s terminal', () => {
 
     await page.goto(`${app.server.url}/review`);
     expect(Number(await page.getByTestId('queue-due').textContent())).toBeGreaterThanOrEqual(5);
+
+    // The Labs page: labs grouped by course part, each with arches, time, tasks, the lessons it
+    // practises and this learner's best result — passed here, not started elsewhere.
+    await page.goto(`${app.server.url}/labs`);
+    const durable = page.locator('[data-testid="lab-item"][data-lab-id="durable-write"]');
+    await expect.poll(() => durable.getByTestId('lab-progress').textContent()).toContain('Passed · 2 Checks');
+    expect(await durable.textContent()).toMatch(/x86_64 · aarch64 · about \d+ min · 1 task/);
+    expect(await durable.getByRole('link').count()).toBeGreaterThan(1); // the lab and the lessons it practises
+    const futex = page.locator('[data-testid="lab-item"][data-lab-id="futex-contention"]');
+    expect(await futex.getByTestId('lab-progress').textContent()).toContain('Not started');
+    const groups = await page.getByTestId('labs-group').locator('h2').allTextContents();
+    expect(groups.length).toBeGreaterThanOrEqual(4);
+    expect(groups.at(-1)).toBe('Sandbox');
+    expect(await page.locator('.notice', { hasText: 'not built yet' }).count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('labs-page-1280'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: screenshotPath('labs-page-390'), fullPage: true });
     await context.close();
   });
 });

@@ -3,11 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureLabImages } from '@/lib/vm';
 import { brightPixels, screenshotPath, useServerAndBrowser } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
-
-/** The terminal's visible text (xterm renders rows into the DOM). */
-async function screenText(page: Page): Promise<string> {
-  return (await page.locator('.xterm-rows > div').allTextContents()).join('\n');
-}
+import { screenText, typeLine } from '../helpers/lab-page';
 
 /**
  * Screenshots the terminal row whose text is exactly `text` and counts its light pixels (the
@@ -21,12 +17,6 @@ async function inkOnRow(page: Page, text: string, browser: Parameters<typeof bri
   const box = await row.boundingBox();
   if (!box) throw new Error(`no terminal row reads ${text}`);
   return brightPixels(browser, await page.screenshot({ clip: box }));
-}
-
-async function typeLine(page: Page, line: string) {
-  await page.locator('.xterm-helper-textarea').focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
 }
 
 describe('browser: a lab VM on each architecture, in the page’s terminal', () => {

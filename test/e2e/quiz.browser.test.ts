@@ -90,11 +90,35 @@ describe('browser: walk a decision-tree quiz', () => {
       .poll(() => treeLine(page))
       .toBe(`${depth} of ${quiz.nodes.length} questions passed · 1 of ${quiz.leaves.length} endings reached · 1 of 2 scenarios finished`);
     await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe(String(depth + 1));
-    await page.screenshot({ path: screenshotPath('quiz-result') });
-
+    // The end screen: every question of the ideal path, the wrong turn marked beside the ideal choice.
     const firstNode = quiz.nodes.find((n) => n.id === quiz.start);
-    await page.goto(`${app.server.url}/review`);
-    await expect.poll(async () => Number(await page.getByTestId('queue-due').textContent())).toBe(new Set(firstNode?.cards).size);
+    if (!firstNode) throw new Error('no start node');
+    const right = firstNode.choices[rightChoiceIndex(firstNode, quiz.scenarios[0])];
+    const steps = page.getByTestId('quiz-path').locator('.quiz-path > li');
+    await expect.poll(() => steps.count()).toBe(depth);
+    await expect.poll(() => page.locator('.quiz-path > li.detour').count()).toBe(1);
+    const firstStep = steps.first();
+    expect(await firstStep.locator('.quiz-path-taken li.wrong').count()).toBe(1);
+    expect(await firstStep.locator('.quiz-path-taken li.right').textContent()).toContain(right?.label ?? '');
+    expect(await firstStep.locator('.quiz-path-ideal').textContent()).toBe(right?.label);
+    expect(await page.getByTestId('quiz-path').textContent()).toContain(`You left the ideal path at 1 of ${depth} questions`);
+    // …and the cards the miss brought back, each by its question side.
+    const missedCards = new Set(firstNode.cards);
+    await expect.poll(() => page.getByTestId('quiz-cards').locator('li').count()).toBe(missedCards.size);
+    await page.screenshot({ path: screenshotPath('quiz-result'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: screenshotPath('quiz-result-390'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // "Review them now": the Review page puts exactly those cards first.
+    await page.getByTestId('quiz-review-now').click();
+    await page.waitForURL(/\/review\?cards=/);
+    await expect
+      .poll(() => page.getByTestId('review-first').textContent())
+      .toContain(`the ${missedCards.size === 1 ? 'card' : `${missedCards.size} cards`} your quiz walk brought back`);
+    await expect.poll(async () => Number(await page.getByTestId('queue-due').textContent())).toBe(missedCards.size);
+    expect(missedCards.has((await page.getByTestId('review-card').getAttribute('data-card-id')) ?? '')).toBe(true);
     await page.goto(`${app.server.url}/today`);
     await expect.poll(() => page.getByTestId('quizzes-finished').textContent()).toMatch(/^1\s*\/\s*\d+$/);
 

@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
+import { screenshotPath, useServerAndBrowser, waitForReviewer } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
 
 /** Number of rows in the learner's review log, read through the export (what the server really holds). */
@@ -40,7 +40,7 @@ describe('browser: daily review by keyboard, undo, offline and back, stats', () 
     expect(all.status()).toBe(200);
     const page = await context.newPage();
     await page.goto(`${base}/review`);
-    await page.getByTestId('review-card').waitFor();
+    await waitForReviewer(page);
     await expect.poll(() => page.getByTestId('count-new').textContent()).toBe('20 new');
     await expect.poll(() => page.getByTestId('count-learning').textContent()).toBe('0 learning');
 
@@ -91,6 +91,7 @@ describe('browser: daily review by keyboard, undo, offline and back, stats', () 
     await context.setOffline(false);
     const again = await context.newPage();
     await again.goto(`${base}/review`);
+    await waitForReviewer(again);
     await expect.poll(() => again.getByTestId('sync-state').textContent(), { timeout: 30_000 }).toBe('All ratings saved.');
     const after = await serverLog(context, base);
     expect(after.length).toBe(5);
@@ -127,10 +128,12 @@ describe('browser: daily review by keyboard, undo, offline and back, stats', () 
       isMobile: true,
     });
     const base = app.server.url;
-    await context.request.post(`${base}/api/auth/sign-up`, { data: newAccount('phone'), headers: { origin: base } });
+    const account = newAccount('phone');
+    await context.request.post(`${base}/api/auth/sign-up`, { data: account, headers: { origin: base } });
     await context.request.put(`${base}/api/settings/learning`, { data: { cardIntroduction: 'all' }, headers: { origin: base } });
     const page = await context.newPage();
     await page.goto(`${base}/review`);
+    await waitForReviewer(page);
     await page.getByTestId('show-answer').tap();
     await page.getByTestId('review-answer').waitFor();
     for (const r of ['1', '2', '3', '4']) {
@@ -142,6 +145,50 @@ describe('browser: daily review by keyboard, undo, offline and back, stats', () 
     const id = await currentCard(page);
     await page.getByTestId('rate-3').tap();
     await expect.poll(() => currentCard(page)).not.toBe(id);
+    await expect.poll(() => page.getByTestId('sync-state').textContent()).toBe('All ratings saved.');
+
+    // The sign-in expires mid-review: the next rating waits in the browser and the page says why —
+    // not "offline" — with a way to sign in; after signing in it syncs, once.
+    await context.clearCookies();
+    const waiting = await currentCard(page);
+    await page.getByTestId('show-answer').tap();
+    await page.getByTestId('rate-3').tap();
+    await expect
+      .poll(() => page.getByTestId('sync-state').textContent())
+      .toBe('Your sign-in has expired. 1 rating is kept in this browser; sign in again and it syncs. Sign in');
+    await page.screenshot({ path: screenshotPath('review-signed-out-390-dark') });
+    const signIn = await context.request.post(`${base}/api/auth/sign-in`, {
+      data: { email: account.email, password: account.password },
+      headers: { origin: base },
+    });
+    expect(signIn.status()).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('sync-state').textContent(), { timeout: 30_000 }).toBe('All ratings saved.');
+    expect((await serverLog(context, base)).filter((l) => l.includes(`,${waiting},`)).length).toBe(1);
+
+    // A rating the server applied but whose answer was lost on the way back, then undone: the
+    // undo goes through the server, and no later retry brings the rating back.
+    const before = await serverLog(context, base);
+    await page.route(
+      '**/api/reviews',
+      async (route) => {
+        await route.fetch();
+        await route.abort('connectionreset');
+      },
+      { times: 1 },
+    );
+    const lost = await currentCard(page);
+    const rowsOf = (rows: string[]) => rows.filter((l) => l.includes(`,${lost},`)).length;
+    await page.getByTestId('show-answer').tap();
+    await page.getByTestId('rate-3').tap();
+    await expect.poll(() => page.getByTestId('sync-state').textContent()).toMatch(/^Offline — 1 rating waiting to sync/);
+    await page.keyboard.press('u');
+    await expect.poll(() => currentCard(page)).toBe(lost);
+    await expect.poll(() => page.getByTestId('sync-state').textContent(), { timeout: 30_000 }).toBe('All ratings saved.');
+    await page.waitForTimeout(2500); // longer than the first retry's back-off
+    const log = await serverLog(context, base);
+    expect(log.length).toBe(before.length);
+    expect(rowsOf(log)).toBe(rowsOf(before));
     await page.goto(`${base}/review/stats`);
     await expect.poll(() => page.locator('svg.recharts-surface').count()).toBeGreaterThanOrEqual(5);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { screenshotPath, useServerAndBrowser } from '../helpers/browser';
+import { screenshotPath, useServerAndBrowser, waitForShortcuts } from '../helpers/browser';
 import { newAccount } from '../helpers/http';
 
 describe('browser: sign up, sign in, the shell, sign out', () => {
@@ -37,6 +37,7 @@ describe('browser: sign up, sign in, the shell, sign out', () => {
     await page.screenshot({ path: screenshotPath('shell-today-light'), fullPage: true });
 
     // Keyboard navigation: "g l" goes to Learn.
+    await waitForShortcuts(page);
     await page.keyboard.press('g');
     await page.keyboard.press('l');
     await page.getByRole('heading', { name: 'Learn' }).waitFor();

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type TestServer } from './server';
 
@@ -89,4 +89,18 @@ export async function brightPixels(browser: Browser, png: Buffer, threshold = 12
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Waits until the reviewer's keys and buttons work: the card is server-rendered and visible a
+ * moment before the client code that listens for Space and 1–4 has run (a key pressed in that
+ * moment does nothing, for a person as for a test).
+ */
+export async function waitForReviewer(page: Page): Promise<void> {
+  await page.locator('[data-testid="review-card"][data-keys="ready"]').waitFor();
+}
+
+/** Waits until the shell's keyboard shortcuts (g l, g r, ?) work: its client code marks <html> when they do. */
+export async function waitForShortcuts(page: Page): Promise<void> {
+  await page.locator('html[data-shortcuts="ready"]').waitFor({ state: 'attached' });
 }

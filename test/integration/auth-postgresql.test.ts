@@ -1,19 +1,4 @@
-import { describe, it } from 'vitest';
-import { postgresReachable } from '../helpers/server';
+import { onPostgres } from '../helpers/postgres-suite';
 import { authSuite } from './auth-suite';
 
-// Under CI=true the PostgreSQL suite must run: an unreachable server is a failure, not a skip.
-const reachable = await postgresReachable();
-if (reachable) {
-  authSuite('postgresql');
-} else if (process.env.CI === 'true') {
-  describe('PostgreSQL', () => {
-    it('is reachable at TEST_POSTGRES_URL (required when CI=true)', () => {
-      throw new Error(`PostgreSQL is not reachable at ${process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'}`);
-    });
-  });
-} else {
-  describe.skip('PostgreSQL suite (server not reachable; set CI=true to make this a failure)', () => {
-    it('skipped', () => {});
-  });
-}
+await onPostgres(() => authSuite('postgresql'));

@@ -56,14 +56,16 @@ describe('SQLite', () => {
     expect(status.stdout).toContain('Database schema is up to date');
   });
 
-  test('PRAGMAs: WAL, synchronous FULL, foreign keys on, busy timeout', async () => {
+  // synchronous NORMAL: the adapter itself fdatasyncs the WAL after each commit, off the event
+  // loop, before the write resolves (group commit, lib/db durableWrites) — as durable as FULL.
+  test('PRAGMAs: WAL, synchronous NORMAL (the adapter syncs commits), foreign keys on, busy timeout', async () => {
     const db = open();
     const [journal] = await db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
     const [sync] = await db.$queryRawUnsafe<{ synchronous: bigint }[]>('PRAGMA synchronous');
     const [fk] = await db.$queryRawUnsafe<{ foreign_keys: bigint }[]>('PRAGMA foreign_keys');
     const [busy] = await db.$queryRawUnsafe<{ timeout: bigint }[]>('PRAGMA busy_timeout');
     expect(journal?.journal_mode).toBe('wal');
-    expect(Number(sync?.synchronous)).toBe(2); // FULL
+    expect(Number(sync?.synchronous)).toBe(1); // NORMAL
     expect(Number(fk?.foreign_keys)).toBe(1);
     expect(Number(busy?.timeout)).toBe(5000);
   });
@@ -83,6 +85,38 @@ describe('SQLite', () => {
     await expect(
       db.session.create({ data: { id: 's1', token: 't1', userId: 'nobody', expiresAt: new Date('2030-01-01T00:00:00Z') } }),
     ).rejects.toThrow();
+  });
+
+  test("a transaction that rolls back takes no other request's write with it", async () => {
+    const db = open();
+    const lesson = (id: string) => ({ id, partId: 'p1', title: id, position: 1, contentHash: 'h' });
+    let inside = () => {};
+    const started = new Promise<void>((resolve) => {
+      inside = resolve;
+    });
+    const failing = db.$transaction(async (tx) => {
+      await tx.lesson.create({ data: lesson('tx-lesson') });
+      inside();
+      await new Promise((r) => setTimeout(r, 100));
+      throw new Error('the transaction fails');
+    });
+    await started;
+    // Another request's write, outside the transaction, while it is open.
+    const other = db.lesson.create({ data: lesson('other-lesson') });
+    await expect(failing).rejects.toThrow('the transaction fails');
+    await other;
+    expect(await db.lesson.findUnique({ where: { id: 'other-lesson' } })).toMatchObject({ id: 'other-lesson' });
+    expect(await db.lesson.findUnique({ where: { id: 'tx-lesson' } })).toBeNull();
+    // …and a read from outside never sees the open transaction's uncommitted row.
+    let seen: unknown = 'not read';
+    await db.$transaction(async (tx) => {
+      await tx.lesson.create({ data: lesson('uncommitted') });
+      seen = await Promise.race([
+        db.lesson.findUnique({ where: { id: 'uncommitted' } }),
+        new Promise((r) => setTimeout(() => r('waited'), 50)),
+      ]);
+    });
+    expect(seen).toBe('waited');
   });
 
   test('db:reset empties the database and re-applies the migrations', async () => {

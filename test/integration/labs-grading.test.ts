@@ -67,6 +67,31 @@ describe('lab Check API', () => {
     expect(sessions.sessions.find((s: { id: string }) => s.id === sessionId)).toMatchObject({ state: 'running' });
   });
 
+  it('does not pass a replayed Check: the same request after the unsafe save.sh is back fails, and a forged attempt is refused', async () => {
+    const passing = { tasks: ['durable-save'] };
+    const before = (await (await alice.http.get('/api/labs/attempts?labId=durable-write')).json()).attempts.length;
+    const term = await TerminalClient.open(server.url, sessionId, { cookie: alice.http.cookieHeader() });
+    await expect.poll(() => term.messages.find((m) => m.t === 'status')).toMatchObject({ state: 'ready' });
+    term.type(`printf '%s\\n' '#!/bin/sh' 'printf "%s\\n" "$1" > /mnt/lab/settings.conf' > ~/save.sh; echo reverted-$((40+2))\r`);
+    await term.waitForText(/reverted-42/);
+    term.close();
+    const replay = await alice.http.post(`/api/labs/sessions/${sessionId}/check`, passing);
+    expect(replay.status).toBe(200);
+    const { attempt } = await replay.json();
+    expect(attempt.results[0], JSON.stringify(attempt.results[0])).toMatchObject({ taskId: 'durable-save', passed: false });
+    expect(attempt.results[0].reason).toMatch(/in place/);
+    // An earlier attempt's payload sent back as a Check body: refused, and nothing recorded.
+    const earlier = (await (await alice.http.get('/api/labs/attempts?labId=durable-write')).json()).attempts.find(
+      (a: { passed: number }) => a.passed === 1,
+    );
+    expect(earlier).toBeDefined();
+    for (const forged of [earlier, { ...passing, results: earlier.results }, { ...passing, passed: 1, total: 1 }])
+      expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, forged)).status).toBe(422);
+    const after = (await (await alice.http.get('/api/labs/attempts?labId=durable-write')).json()).attempts;
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]).toMatchObject({ passed: 0, total: 1 });
+  });
+
   it('refuses another learner, unknown tasks and hostile bodies', async () => {
     expect((await bob.http.post(`/api/labs/sessions/${sessionId}/check`, {})).status).toBe(404);
     expect((await alice.http.post(`/api/labs/sessions/${sessionId}/check`, { tasks: ['no-such-task'] })).status).toBe(422);

@@ -14,7 +14,7 @@ describe('durability and failure modes', () => {
     const account = newAccount('durable');
     const res = await new Browserish(server.url).post('/api/auth/sign-up', account);
     expect(res.status).toBe(201);
-    await server.kill(); // no graceful shutdown, no checkpoint: WAL + synchronous=FULL must carry it
+    await server.kill(); // no graceful shutdown, no checkpoint: the WAL, synced before the answer, must carry it
     await server.restart();
     const again = await new Browserish(server.url).post('/api/auth/sign-in', { email: account.email, password: account.password });
     expect(again.status).toBe(200);

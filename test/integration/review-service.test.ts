@@ -128,7 +128,7 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
     const id = rid();
     const rated = await srs.recordReview('u1', { clientReviewId: id, cardId, rating: 1, reviewedAt: at }, at);
     expect(rated.memory.lapses).toBe(1);
-    const undone = await srs.undoReview('u1', id);
+    const undone = await srs.undoReview('u1', id, at);
     const after = await db.cardState.findUniqueOrThrow({ where });
     const rawAfter = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       'SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?',
@@ -139,7 +139,50 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
     expect(JSON.stringify(rawAfter)).toBe(JSON.stringify(rawBefore));
     expect(undone.memory.lapses).toBe(0);
     expect(await db.reviewLog.findUnique({ where: { clientReviewId: id } })).toBeNull();
-    expect((await caught(srs.undoReview('u1', id))).code).toBe('not_found');
+    expect((await caught(srs.undoReview('u1', id, at))).code).toBe('not_found');
+    // The same rating arriving again after the undo (its first answer was lost) is refused, not re-applied.
+    const again = await caught(srs.recordReview('u1', { clientReviewId: id, cardId, rating: 1, reviewedAt: at }, at));
+    expect(again.code).toBe('conflict');
+    expect(again.extra.details).toMatchObject({ undone: true });
+    expect(JSON.stringify(await db.$queryRawUnsafe('SELECT * FROM "CardState" WHERE "userId" = ? AND "cardId" = ?', 'u1', cardId))).toBe(
+      JSON.stringify(rawBefore),
+    );
+    expect(await db.reviewLog.count({ where: { clientReviewId: id } })).toBe(0);
+  });
+
+  it('ratings arriving together share a transaction, yet each gets its own answer and a refusal holds back none', async () => {
+    const [a, b] = [cardIds[11] ?? '', cardIds[12] ?? ''];
+    const idA = rid();
+    const idB = rid();
+    const results = await Promise.allSettled([
+      srs.recordReview('u1', { clientReviewId: idA, cardId: a, rating: 3, reviewedAt: NOW }, NOW),
+      srs.recordReview('u2', { clientReviewId: rid(), cardId: a, rating: 3, reviewedAt: NOW }, NOW), // not u2's card
+      srs.recordReview('u1', { clientReviewId: idA, cardId: a, rating: 3, reviewedAt: NOW }, NOW), // a retry of the first
+      srs.recordReview('u1', { clientReviewId: idB, cardId: b, rating: 1, reviewedAt: NOW }, NOW),
+      srs.recordReview('u1', { clientReviewId: idA, cardId: b, rating: 3, reviewedAt: NOW }, NOW), // id reused for another card
+    ]);
+    const [first, other, retry, second, reused] = results;
+    expect(first.status === 'fulfilled' && first.value.applied).toBe(true);
+    expect(other.status === 'rejected' && (other.reason as InstanceType<typeof AppError>).code).toBe('not_found');
+    expect(
+      retry.status === 'fulfilled' &&
+        !retry.value.applied &&
+        retry.value.memory.due === (first.status === 'fulfilled' && first.value.memory.due),
+    ).toBe(true);
+    expect(second.status === 'fulfilled' && second.value.applied && second.value.memory.lapses === 0).toBe(true);
+    expect(reused.status === 'rejected' && (reused.reason as InstanceType<typeof AppError>).code).toBe('conflict');
+    const db = getDb();
+    expect(await db.reviewLog.count({ where: { clientReviewId: { in: [idA, idB] } } })).toBe(2);
+    expect(await db.reviewLog.count({ where: { userId: 'u2' } })).toBe(0);
+  });
+
+  it('an undo of a rating the server never saw (sent, answer lost) keeps it from landing later', async () => {
+    const cardId = cardIds[10] ?? '';
+    const id = rid();
+    expect((await caught(srs.undoReview('u1', id, NOW))).code).toBe('not_found');
+    const late = await caught(srs.recordReview('u1', { clientReviewId: id, cardId, rating: 3, reviewedAt: NOW }, NOW));
+    expect(late.code).toBe('conflict');
+    expect(await getDb().reviewLog.count({ where: { clientReviewId: id } })).toBe(0);
   });
 
   it('only the latest review of a card can be undone, and nobody undoes another learner’s review', async () => {
@@ -147,8 +190,8 @@ describe('review service (lib/srs + lib/review on SQLite)', () => {
     const a = rid();
     const r = await srs.recordReview('u1', { clientReviewId: a, cardId, rating: 3, reviewedAt: NOW }, NOW);
     await srs.recordReview('u1', { clientReviewId: rid(), cardId, rating: 3, reviewedAt: new Date(r.memory.due) }, new Date(r.memory.due));
-    expect((await caught(srs.undoReview('u1', a))).code).toBe('conflict');
-    expect((await caught(srs.undoReview('u2', a))).code).toBe('not_found');
+    expect((await caught(srs.undoReview('u1', a, NOW))).code).toBe('conflict');
+    expect((await caught(srs.undoReview('u2', a, NOW))).code).toBe('not_found');
   });
 
   it('makes a leech at the threshold, suspends it when asked, and suspension keeps it out of the queue', async () => {

@@ -12,7 +12,7 @@ describe('renderMarkdown', () => {
   });
 
   it('highlights fenced code with highlight.js', () => {
-    expect(html).toContain('<pre><code class="hljs language-c">');
+    expect(html).toContain('<pre tabindex="0"><code class="hljs language-c">');
     expect(html).toContain('<span class="hljs-type">long</span>');
     const shell = renderMarkdown('```console\n$ cat /proc/pressure/cpu\n```\n\n```sh\necho hi\n```\n\n```text\n<raw>\n```');
     expect(shell).toContain('class="hljs language-console"');

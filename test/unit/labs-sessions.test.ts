@@ -37,6 +37,7 @@ function fakeBackend(clock: { now: number }): LabBackend & { stopped: EndReason[
       const vm: LabVm = {
         id,
         arch: spec.arch,
+        setupFromSnapshot: false,
         console,
         exec: async () => ({
           exitCode: 0,
@@ -261,5 +262,125 @@ describe('LabSessionManager and the daily allowance (issue 8)', () => {
     expect(extended.expiresAt).toBe(1_000_000 + 40 * min);
     clock.now += 40 * min;
     expect(await m.reap()).toEqual([s.id]);
+  });
+});
+
+describe('LabSessionManager: vCPUs and scratch VMs against the global cap (issue 11)', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+  const settledFlag = <T>(p: Promise<T>) => {
+    const state = { done: false, value: undefined as T | undefined, error: undefined as unknown };
+    p.then(
+      (v) => {
+        state.done = true;
+        state.value = v;
+      },
+      (e: unknown) => {
+        state.done = true;
+        state.error = e;
+      },
+    );
+    return state;
+  };
+
+  it('counts a session by its vCPUs, and lets one bigger than the cap run alone', async () => {
+    const clock = { now: 0 };
+    const m = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 3, reapIntervalMs: 0, now: () => clock.now });
+    await m.start({ learnerId: 'a', labId: 'futex-contention', arch: 'x86_64', vcpus: 2 });
+    const b = await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
+    expect(m.stats()).toMatchObject({ live: 2, vcpus: 3, cap: 3 });
+    await expect(m.start({ learnerId: 'c', labId: 'hello', arch: 'x86_64' })).rejects.toBeInstanceOf(LabsFullError);
+    await b.vm.stop();
+    await expect(m.start({ learnerId: 'c', labId: 'futex-contention', arch: 'x86_64', vcpus: 2 })).rejects.toBeInstanceOf(LabsFullError);
+    await m.start({ learnerId: 'c', labId: 'hello', arch: 'x86_64' });
+
+    const tiny = new LabSessionManager({ backend: fakeBackend(clock), globalCap: 1, reapIntervalMs: 0, now: () => clock.now });
+    await tiny.start({ learnerId: 'a', labId: 'futex-contention', arch: 'x86_64', vcpus: 2 });
+    expect(tiny.stats()).toMatchObject({ live: 1, vcpus: 1 });
+    await expect(tiny.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' })).rejects.toBeInstanceOf(LabsFullError);
+  });
+
+  it('gives a Check its scratch VM when learners fill the cap (the reserve), and scratch VMs take turns there', async () => {
+    const clock = { now: 0 };
+    const m = new LabSessionManager({
+      backend: fakeBackend(clock),
+      globalCap: 2,
+      scratchReserve: 1,
+      reapIntervalMs: 0,
+      now: () => clock.now,
+    });
+    const a = await m.start({ learnerId: 'a', labId: 'durable-write', arch: 'x86_64' });
+    await m.start({ learnerId: 'b', labId: 'durable-write', arch: 'x86_64' });
+    await expect(m.start({ learnerId: 'c', labId: 'hello', arch: 'x86_64' })).rejects.toBeInstanceOf(LabsFullError);
+
+    const first = await m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} });
+    expect(m.stats()).toMatchObject({ live: 2, scratch: 1, vcpus: 3 });
+    const second = settledFlag(m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} }));
+    await tick();
+    expect(second.done).toBe(false);
+    expect(m.stats()).toMatchObject({ scratch: 1, scratchWaiting: 1, vcpus: 3 });
+
+    await first.stop();
+    await tick();
+    expect(second.done).toBe(true);
+    expect(second.error).toBeUndefined();
+    expect(m.stats()).toMatchObject({ scratch: 1, scratchWaiting: 0, vcpus: 3 });
+    await second.value?.stop();
+    expect(m.stats()).toMatchObject({ scratch: 0, vcpus: 2 });
+
+    // A learner leaving frees learner capacity, not the reserve's.
+    await a.vm.stop();
+    await m.start({ learnerId: 'c', labId: 'hello', arch: 'x86_64' });
+  });
+
+  it('lets scratch VMs use free learner capacity beyond the reserve, which learners then wait for', async () => {
+    const clock = { now: 0 };
+    const m = new LabSessionManager({
+      backend: fakeBackend(clock),
+      globalCap: 2,
+      scratchReserve: 1,
+      reapIntervalMs: 0,
+      now: () => clock.now,
+    });
+    await m.start({ learnerId: 'a', labId: 'hello', arch: 'x86_64' });
+    const s1 = await m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} });
+    // The first scratch VM sits in the reserve: the learner cap is untouched.
+    const b = await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
+    await b.vm.stop();
+    const s2 = await m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} });
+    expect(m.stats()).toMatchObject({ live: 1, scratch: 2, vcpus: 3 });
+    await expect(m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' })).rejects.toBeInstanceOf(LabsFullError);
+    await s2.stop();
+    await m.start({ learnerId: 'b', labId: 'hello', arch: 'x86_64' });
+    await s1.stop();
+    expect(m.stats()).toMatchObject({ live: 2, scratch: 0, vcpus: 2 });
+  });
+
+  it('fails a scratch VM that waited too long with "labs are full", and frees a slot whose start failed', async () => {
+    const clock = { now: 0 };
+    const backend = fakeBackend(clock);
+    const m = new LabSessionManager({
+      backend,
+      globalCap: 1,
+      scratchReserve: 1,
+      scratchWaitMs: 20,
+      reapIntervalMs: 0,
+      now: () => clock.now,
+    });
+    await m.start({ learnerId: 'a', labId: 'durable-write', arch: 'x86_64' });
+    const held = await m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} });
+    await expect(m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} })).rejects.toBeInstanceOf(
+      LabsFullError,
+    );
+    expect(m.stats()).toMatchObject({ scratch: 1, scratchWaiting: 0 });
+    await held.stop();
+
+    const start = backend.start.bind(backend);
+    backend.start = async () => {
+      throw new LabError('start_failed', 'no QEMU');
+    };
+    await expect(m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} })).rejects.toThrow(/no QEMU/);
+    expect(m.stats()).toMatchObject({ scratch: 0, vcpus: 1 });
+    backend.start = start;
+    await m.startScratch({ learnerId: 'grader', labId: 'durable-write', arch: 'x86_64', disk: {} });
   });
 });

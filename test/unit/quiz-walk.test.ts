@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Quiz } from '@/lib/content';
 import { nodeAsShown, walkScenario } from '@/lib/content';
-import { chooseOnNode, findScenario, scoreWalk } from '@/lib/quiz/walk';
+import { chooseOnNode, comparePaths, findScenario, plainSnippet, scoreWalk } from '@/lib/quiz/walk';
 
 const quiz: Quiz = {
   id: 'tiny',
@@ -85,5 +85,43 @@ describe('walking a decision tree (lib/quiz/walk)', () => {
       { nodeId: 'b', choiceIndex: 0, correct: true },
     ]);
     expect(score).toEqual({ nodesPassed: 2, firstTry: 1, missedNodeIds: ['a'], missedCardIds: ['c1', 'c2'] });
+  });
+});
+
+describe('the end of a walk: the path taken beside the ideal path', () => {
+  it('lists every question of the scenario’s ideal path with the learner’s choices there, wrong turns first', () => {
+    const io = findScenario(quiz, 'io');
+    const steps = [
+      { nodeId: 'a', choiceIndex: 1, correct: true },
+      { nodeId: 'b', choiceIndex: 0, correct: false },
+      { nodeId: 'b', choiceIndex: 1, correct: false },
+      { nodeId: 'b', choiceIndex: 2, correct: true },
+    ];
+    expect(comparePaths(quiz, io, steps)).toEqual([
+      { nodeId: 'a', question: 'first', taken: [{ label: 'right', correct: true }], ideal: 'right' },
+      {
+        nodeId: 'b',
+        question: 'second',
+        taken: [
+          { label: 'right', correct: false },
+          { label: 'wrong', correct: false },
+          { label: 'right when the evidence says I/O', correct: true },
+        ],
+        ideal: 'right when the evidence says I/O',
+      },
+    ]);
+  });
+
+  it('the ideal path follows the scenario, not the tree as written', () => {
+    expect(comparePaths(quiz, findScenario(quiz, 'cpu'), []).map((p) => p.ideal)).toEqual(['right', 'right']);
+    expect(comparePaths(quiz, findScenario(quiz, 'io'), []).map((p) => p.ideal)).toEqual(['right', 'right when the evidence says I/O']);
+  });
+
+  it('shortens a long prompt to its question, and strips Markdown', () => {
+    expect(plainSnippet('Run `perf top` and **look**.')).toBe('Run perf top and look.');
+    const long = `${'The service answers slowly under load and the graphs show nothing obvious at all. '.repeat(3)}Which file do you read first?`;
+    expect(plainSnippet(long)).toBe('Which file do you read first?');
+    expect(plainSnippet('x'.repeat(300), 20)).toHaveLength(20);
+    expect(plainSnippet('The {{vDSO}} maps the clock.')).toBe('The […] maps the clock.');
   });
 });

@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { forbidden } from 'next/navigation';
 import { canViewInstructorArea, requireViewerForPage } from '@/lib/auth';
+import { listCohorts } from '@/lib/cohorts';
 import { listLearners } from '@/lib/learners';
 
 export const metadata: Metadata = { title: 'Instructor' };
@@ -10,13 +12,43 @@ const dateFmt = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: '
 export default async function InstructorPage() {
   const viewer = await requireViewerForPage();
   if (!canViewInstructorArea(viewer)) forbidden();
-  const learners = await listLearners();
+  const [learners, cohorts] = await Promise.all([listLearners(), listCohorts(viewer)]);
   return (
     <div className="stack">
-      <div>
-        <h1>Instructor</h1>
-        <p className="page-lead">Every learner on this server. Cohorts, join codes and grade export are not built yet.</p>
+      <div className="page-head">
+        <div>
+          <h1>Instructor</h1>
+          <p className="page-lead">
+            {viewer.role === 'admin' ? 'Every cohort on this server' : 'Your cohorts'}, then every learner who has signed up.
+          </p>
+        </div>
+        <Link href="/instructor/cohorts/new" className="btn btn-primary">
+          New cohort
+        </Link>
       </div>
+      <section className="stack" aria-labelledby="cohorts-h">
+        <h2 id="cohorts-h">Cohorts</h2>
+        {cohorts.length === 0 ? (
+          <p className="notice">No cohort yet. Create one, share its join code, and its dashboard follows your learners.</p>
+        ) : (
+          <ul className="grid cohort-cards">
+            {cohorts.map((c) => (
+              <li key={c.id} className="card">
+                <h3>
+                  <Link href={`/instructor/cohorts/${c.id}`}>{c.name}</Link>
+                </h3>
+                <p className="muted">
+                  {dateFmt.format(new Date(c.startsAt))} – {dateFmt.format(new Date(c.endsAt))}
+                  <br />
+                  {c.members} learner{c.members === 1 ? '' : 's'} · {c.items} graded item{c.items === 1 ? '' : 's'}
+                  {viewer.role === 'admin' && ` · run by ${c.ownerName}`}
+                </p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <h2>All learners</h2>
       {learners.length === 0 ? (
         <p className="notice">No learners have signed up yet.</p>
       ) : (

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { z } from 'zod';
 import { Reviewer } from '@/app/components/Reviewer';
 import { ReviewSettingsForm } from '@/app/components/ReviewSettingsForm';
 import { UnsuspendButton } from '@/app/components/UnsuspendButton';
@@ -10,9 +11,23 @@ import { listSetAsideCards } from '@/lib/srs';
 
 export const metadata: Metadata = { title: 'Review' };
 
-export default async function ReviewPage() {
+/** `?cards=a,b,c` (from a quiz's end screen): these cards, when due, are reviewed first. */
+const firstCardsParam = z
+  .string()
+  .max(2000)
+  .transform((s) => s.split(',').filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9-]{1,48}$/)).max(50));
+
+export default async function ReviewPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const viewer = await requireViewerForPage();
-  const [session, setAside] = await Promise.all([getReviewSession(viewer.id, new Date()), listSetAsideCards(viewer.id)]);
+  const [loaded, setAside] = await Promise.all([getReviewSession(viewer.id, new Date()), listSetAsideCards(viewer.id)]);
+  const asked = firstCardsParam.safeParse((await searchParams).cards);
+  const first = new Set(asked.success ? asked.data : []);
+  const session =
+    first.size === 0
+      ? loaded
+      : { ...loaded, cards: [...loaded.cards.filter((c) => first.has(c.cardId)), ...loaded.cards.filter((c) => !first.has(c.cardId))] };
+  const firstDue = loaded.cards.filter((c) => first.has(c.cardId)).length;
   const lessons = new Map(getCourse().lessons.map((l) => [l.id, l.title]));
   const { fsrsParameters: _weights, ...editable } = session.settings;
   return (
@@ -30,6 +45,15 @@ export default async function ReviewPage() {
           Stats and export
         </Link>
       </div>
+      {first.size > 0 && (
+        <p className="notice" data-testid="review-first">
+          {firstDue === 0
+            ? 'The cards your quiz walk brought back are not due any more: you have reviewed them.'
+            : `First: the ${firstDue === 1 ? 'card' : `${firstDue} cards`} your quiz walk brought back${
+                firstDue < first.size ? ` (${first.size - firstDue} of them already reviewed)` : ''
+              }.`}
+        </p>
+      )}
       <Reviewer session={session} userId={viewer.id} />
       {setAside.length > 0 && (
         <section aria-labelledby="set-aside">

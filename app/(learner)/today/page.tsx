@@ -106,6 +106,9 @@ export default async function TodayPage() {
           ))}
         </ul>
       </section>
+      <p className="muted">
+        In a class? <Link href="/join">Join its cohort with the code</Link> your instructor gave you.
+      </p>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { type CheckContext, expectOk, GraderError, type GuestExec, type LabGrader, type Verdict } from '../check';
-import { parsePerfStat, parseStraceCalls, perfCounter, splitStraceArgs } from '../parse';
+import { parseStraceCalls, perfCounter, splitStraceArgs } from '../parse';
+import { perfStat, voidedNote } from '../perf-stat';
 import { drawFor } from '../seed';
 
 /**
@@ -151,40 +152,20 @@ export function parseCounterdSummary(line: string): CounterdRun | null {
 async function removeTheContention(ctx: CheckContext): Promise<Verdict> {
   const seed = serviceSeed(ctx.seed);
   // As the learner (their config file), but with the grader's own binaries, environment and seed.
-  const r = await ctx.exec(
-    [
-      '/bin/busybox',
-      'env',
-      '-i',
-      'HOME=/',
-      'PATH=/usr/bin:/bin',
-      '/usr/bin/perf',
-      'stat',
-      '-x,',
-      '-e',
-      'syscalls:sys_enter_futex',
-      '--',
-      COUNTERD,
-      '--ops',
-      String(OPS),
-      '--threads',
-      '4',
-      '--seed',
-      String(seed),
-      '--config',
-      '/home/student/counterd.conf',
-    ],
-    { user: 'student', timeoutMs: 60_000 },
-  );
+  const measured = await perfStat(ctx, {
+    events: ['syscalls:sys_enter_futex'],
+    argv: [COUNTERD, '--ops', String(OPS), '--threads', '4', '--seed', String(seed), '--config', '/home/student/counterd.conf'],
+  });
+  const { out: r, stat } = measured;
   const run = parseCounterdSummary(r.stdout);
-  const futex = perfCounter(parsePerfStat(r.stderr), 'syscalls:sys_enter_futex');
+  const futex = perfCounter(stat, 'syscalls:sys_enter_futex');
   const configLines = r.stderr.split('\n').filter((l) => l.startsWith('counterd:'));
   if (!run || futex === null) throw new GraderError(`the workload did not report (exit ${r.exitCode}): ${r.stderr.slice(-300)}`);
   const perOp = futex / run.ops;
   const evidence = [
     {
       source: `perf stat -e syscalls:sys_enter_futex -- counterd --ops ${OPS} --threads 4 --config ~/counterd.conf`,
-      lines: [r.stdout.trim(), `${futex} futex syscalls = ${perOp.toFixed(3)} per operation`, ...configLines],
+      lines: [r.stdout.trim(), `${futex} futex syscalls = ${perOp.toFixed(3)} per operation`, ...configLines, ...voidedNote(measured)],
     },
   ];
   if (run.lost !== 0)

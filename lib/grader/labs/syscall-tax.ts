@@ -1,5 +1,6 @@
 import { type CheckContext, GraderError, type LabGrader, type Verdict } from '../check';
-import { parsePerfStat, perfCounter } from '../parse';
+import { perfCounter } from '../parse';
+import { perfStat, voidedNote } from '../perf-stat';
 
 /**
  * The syscall tax (labs/syscall-tax). ledger writes every field of every record with its own
@@ -25,30 +26,11 @@ export function expectedLedger(records: number): string {
 
 async function batchTheWrites(ctx: CheckContext): Promise<Verdict> {
   const out = `/tmp/kmap-ledger-${ctx.nonce()}.out`;
-  const r = await ctx.exec(
-    [
-      '/bin/busybox',
-      'env',
-      '-i',
-      'HOME=/',
-      'PATH=/usr/bin:/bin',
-      '/usr/bin/perf',
-      'stat',
-      '-x,',
-      '-e',
-      'syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pwritev',
-      '--',
-      LEDGER,
-      '--out',
-      out,
-      '--records',
-      String(RECORDS),
-      '--config',
-      '/home/student/ledger.conf',
-    ],
-    { user: 'student', timeoutMs: 60_000 },
-  );
-  const stat = parsePerfStat(r.stderr);
+  const run = await perfStat(ctx, {
+    events: ['syscalls:sys_enter_write', 'syscalls:sys_enter_writev', 'syscalls:sys_enter_pwrite64', 'syscalls:sys_enter_pwritev'],
+    argv: [LEDGER, '--out', out, '--records', String(RECORDS), '--config', '/home/student/ledger.conf'],
+  });
+  const { out: r, stat } = run;
   const counts = ['write', 'writev', 'pwrite64', 'pwritev'].map((s) => [s, perfCounter(stat, `syscalls:sys_enter_${s}`)] as const);
   if (counts.some(([, c]) => c === null)) throw new GraderError(`perf stat did not count (exit ${r.exitCode}): ${r.stderr.slice(-300)}`);
   const total = counts.reduce((a, [, c]) => a + (c ?? 0), 0);
@@ -63,6 +45,7 @@ async function batchTheWrites(ctx: CheckContext): Promise<Verdict> {
         ...counts.map(([s, c]) => `${s}: ${c}`),
         `${total} write syscalls for ${RECORDS} records = ${perRecord.toFixed(3)} per record`,
         ...ledgerLines,
+        ...voidedNote(run),
       ],
     },
   ];

@@ -12,6 +12,10 @@ import {
   type ImageManifest,
   ImageManifestSchema,
   type LabImages,
+  type LabSnapshotSpec,
+  labSetupHash,
+  labSnapshotKey,
+  labVariant,
   loadCurrentImages,
   contentHash as sha,
   snapshotKey,
@@ -38,9 +42,16 @@ import { ensureSnapshot, takeSnapshot } from './snapshot';
  */
 
 /** Bump when the build recipe changes in a way the other inputs do not capture. */
-export const BUILDER_VERSION = 3;
+export const BUILDER_VERSION = 6;
 
-const ROOT_PACKAGES = ['busybox-static', 'linux-perf', 'strace'];
+const ROOT_PACKAGES = ['busybox-static', 'linux-perf', 'strace', 'tcc', 'libc6-dev'];
+
+/**
+ * A C compiler for learners: Debian's tcc with the guest's own libc headers, crt files and link
+ * scripts, copied whole (minus /usr/share) from these packages, so `tcc -run prog.c` and
+ * `tcc -o prog prog.c` work in the guest on both arches (lib/vm/README.md, "tcc").
+ */
+const TOOLCHAIN_PACKAGES = ['tcc', 'libc6-dev', 'linux-libc-dev', 'libcrypt-dev'];
 
 /** Modules loaded at boot, in addition to what they depend on. */
 const WANTED_MODULES = [
@@ -67,6 +78,13 @@ export interface ImageBuildOptions {
   arches?: readonly Arch[];
   /** Snapshots to take per arch. Default: the student shell without and with a lab disk. */
   variants?: readonly SnapshotVariant[];
+  /**
+   * Labs to snapshot after their setup (one snapshot per lab and arch, in the lab's shape; the
+   * base snapshot of each lab's shape is taken too, for scratch VMs and for a lab whose setup
+   * changed since). Omitted: the lab snapshots of the previous build are kept as they are (the
+   * runner uses one only while its image and setup hash still match).
+   */
+  labs?: readonly LabSnapshotSpec[];
   /** Accelerator per arch (default tcg); snapshots are only valid for the accelerator that took them. */
   accel?: Partial<Record<Arch, Accel>>;
   log?: BuildLog;
@@ -105,24 +123,34 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   const root = opts.root ?? process.cwd();
   const cacheDir = opts.cacheDir ?? defaultCacheDir(root);
   const arches = opts.arches ?? ARCHES;
-  const variants = opts.variants ?? DEFAULT_VARIANTS;
+  const labs = (opts.labs ?? []).filter((l) => l.setup.trim() !== '');
+  const variants = uniqueVariants([...(opts.variants ?? DEFAULT_VARIANTS), ...(opts.labs ?? []).map(labVariant)]);
   const log = opts.log ?? ((l: string) => console.log(l));
-  const progress = new Progress(1 + arches.length * (6 + variants.length), log, opts.onStep);
+  const labSteps = arches.reduce((n, a) => n + labs.filter((l) => l.arches.includes(a)).length, 0);
+  const progress = new Progress(1 + arches.length * (6 + variants.length) + labSteps, log, opts.onStep);
 
   await progress.run('check host tools', () => ensureHostTools(arches, opts.installMissing ?? true, log));
   const result: LabImages = { images: {}, snapshots: {} };
   const previous = await loadCurrentImages(cacheDir);
   if (previous) {
     Object.assign(result.images, previous.images);
-    Object.assign(result.snapshots, previous.snapshots);
+    // With a list of labs, it says which lab snapshots exist; without one, keep the last build's.
+    for (const [key, snap] of Object.entries(previous.snapshots)) if (!(opts.labs && snap.lab)) result.snapshots[key] = snap;
   }
   for (const arch of arches) {
-    const image = await buildImage(arch, root, cacheDir, progress);
+    const image = await buildImage(arch, root, cacheDir, progress, log);
     result.images[arch] = image;
     const accel = opts.accel?.[arch] ?? (arch === 'x86_64' ? await chooseX86Accel(image, cacheDir, log) : 'tcg');
     for (const variant of variants) {
       result.snapshots[snapshotKey(arch, variant)] = await progress.run(`${arch}: snapshot ${variantKey(variant)} (${accel})`, () =>
         ensureSnapshot(image, variant, accel, cacheDir, log),
+      );
+    }
+    for (const lab of labs.filter((l) => l.arches.includes(arch))) {
+      const setup = { labId: lab.labId, setup: lab.setup, setupHash: labSetupHash(lab), diskSeedDir: lab.diskSeed?.dir };
+      result.snapshots[labSnapshotKey(arch, lab.labId)] = await progress.run(
+        `${arch}: snapshot lab ${lab.labId} after its setup (${accel})`,
+        () => ensureSnapshot(image, labVariant(lab), accel, cacheDir, log, setup),
       );
     }
   }
@@ -132,6 +160,12 @@ export async function ensureLabImages(opts: ImageBuildOptions = {}): Promise<Lab
   await fs.writeFile(tmp, JSON.stringify(result, null, 2));
   await fs.rename(tmp, path.join(cacheDir, 'current.json'));
   return result;
+}
+
+function uniqueVariants(vs: readonly SnapshotVariant[]): SnapshotVariant[] {
+  const byKey = new Map<string, SnapshotVariant>();
+  for (const v of vs) if (!byKey.has(variantKey(v))) byKey.set(variantKey(v), v);
+  return [...byKey.values()];
 }
 
 /**
@@ -181,11 +215,11 @@ async function collectGarbage(cacheDir: string, current: LabImages): Promise<voi
     ...Object.values(current.snapshots).map((s) => path.dirname(s.state)),
   ]);
   for (const sub of ['images', 'snapshots']) {
-    const dir = path.join(cacheDir, sub);
-    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-      const p = path.join(dir, name);
+    const dir = path.join(/*turbopackIgnore: true*/ cacheDir, sub);
+    for (const name of await fs.readdir(/*turbopackIgnore: true*/ dir).catch(() => [] as string[])) {
+      const p = path.join(/*turbopackIgnore: true*/ dir, name);
       if (keep.has(p)) continue;
-      const st = await fs.stat(p).catch(() => null);
+      const st = await fs.stat(/*turbopackIgnore: true*/ p).catch(() => null);
       if (st && Date.now() - st.mtimeMs > 3_600_000) await fs.rm(p, { recursive: true, force: true });
     }
   }
@@ -210,6 +244,9 @@ const HOST_TOOLS: Record<string, string> = {
   setpriv: 'util-linux',
   'apt-get': 'apt',
   'dpkg-deb': 'dpkg',
+  // The memory-ordering lab's grader compiles the learner's C in a bubblewrap sandbox.
+  bwrap: 'bubblewrap',
+  'aarch64-linux-gnu-objdump': 'binutils-aarch64-linux-gnu',
 };
 
 async function ensureHostTools(arches: readonly Arch[], install: boolean, log: BuildLog): Promise<void> {
@@ -326,7 +363,8 @@ async function aptStateHash(debArch: string): Promise<string> {
     if (st?.isFile()) stats.push(`${f}:${st.size}:${st.mtimeMs}`);
   };
   for (const dir of ['/var/lib/apt/lists', '/etc/apt/sources.list.d', '/etc/apt/preferences.d'])
-    for (const name of (await fs.readdir(dir).catch(() => [] as string[])).sort()) await statOf(path.join(dir, name));
+    for (const name of (await fs.readdir(/*turbopackIgnore: true*/ dir).catch(() => [] as string[])).sort())
+      await statOf(path.join(/*turbopackIgnore: true*/ dir, name));
   for (const f of ['/etc/apt/sources.list', '/var/lib/dpkg/status', '/var/lib/dpkg/arch']) await statOf(f);
   return sha(`apt-answer:1`, debArch, JSON.stringify(ROOT_PACKAGES), ...stats).slice(0, 16);
 }
@@ -504,6 +542,31 @@ async function labPrograms(root: string): Promise<LabProgram[]> {
   return out.sort((a, b) => `${a.lab}/${a.name}`.localeCompare(`${b.lab}/${b.name}`));
 }
 
+interface LabExtra {
+  lab: string;
+  kind: 'lib' | 'include';
+  name: string;
+  source: string;
+}
+
+/** labs/<lab>/guest/lib/*.c (compiled to /opt/labs/<lab>/lib/*.o) and guest/include/*.h (copied). */
+async function labExtras(root: string): Promise<LabExtra[]> {
+  const out: LabExtra[] = [];
+  const labs = await fs.readdir(path.join(root, 'labs'), { withFileTypes: true }).catch(() => []);
+  for (const lab of labs) {
+    if (!lab.isDirectory() || !/^[a-z0-9][a-z0-9-]{0,47}$/.test(lab.name)) continue;
+    for (const [kind, ext] of [
+      ['lib', '.c'],
+      ['include', '.h'],
+    ] as const) {
+      const dir = path.join(root, 'labs', lab.name, 'guest', kind);
+      for (const f of (await fs.readdir(dir).catch(() => [])).sort())
+        if (new RegExp(`^[a-z0-9][a-z0-9_-]{0,47}\\${ext}$`).test(f)) out.push({ lab: lab.name, kind, name: f, source: path.join(dir, f) });
+    }
+  }
+  return out.sort((a, b) => `${a.lab}/${a.kind}/${a.name}`.localeCompare(`${b.lab}/${b.kind}/${b.name}`));
+}
+
 /* ------------------------------------------------------------------ rootfs skeleton */
 
 const SKELETON: Record<string, { mode: number; content: string }> = {
@@ -528,14 +591,17 @@ const SKELETON: Record<string, { mode: number; content: string }> = {
 
 /* ------------------------------------------------------------------ image */
 
-async function buildImage(arch: Arch, root: string, cacheDir: string, progress: Progress): Promise<ImageManifest> {
+async function buildImage(arch: Arch, root: string, cacheDir: string, progress: Progress, log: BuildLog): Promise<ImageManifest> {
   const p = ARCH_PROFILES[arch];
   const { kernelRelease, packages } = await progress.run(`${arch}: resolve packages`, () => resolvePackagesCached(p.debArch, cacheDir));
   const initSource = await fs.readFile(path.join(root, 'lib/vm/guest/init'));
   const agentSource = await fs.readFile(path.join(root, 'lib/vm/guest/agent.c'));
   const stubSource = await fs.readFile(path.join(root, 'lib/vm/guest/pvh-stub.S'));
   const programs = await labPrograms(root);
-  const programHashes = await Promise.all(programs.map(async (pr) => `${pr.lab}/${pr.name}:${sha(await fs.readFile(pr.source))}`));
+  const extras = await labExtras(root);
+  const programHashes = await Promise.all(
+    [...programs, ...extras].map(async (pr) => `${pr.lab}/${pr.name}:${sha(await fs.readFile(pr.source))}`),
+  );
   const ccVersion = (await runText(p.cc, ['--version'])).split('\n')[0] ?? '';
   const hash = sha(
     `builder:${BUILDER_VERSION}`,
@@ -604,10 +670,27 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
       await run(p.cc, ['-static', '-O2', '-g', '-pthread', '-o', path.join(outDir, pr.name), pr.source]);
       await fs.copyFile(pr.source, path.join(outDir, 'src', `${pr.name}.c`));
     }
+    // Objects and headers a lab's own rebuild links with tcc (e.g. memory-ordering's atomics).
+    for (const ex of extras) {
+      const outDir = path.join(tree, 'opt', 'labs', ex.lab, ex.kind);
+      await fs.mkdir(outDir, { recursive: true });
+      if (ex.kind === 'include') await fs.copyFile(ex.source, path.join(outDir, ex.name));
+      else
+        await run(p.cc, [
+          '-O2',
+          '-c',
+          '-fno-jump-tables',
+          '-fno-stack-protector',
+          '-fno-asynchronous-unwind-tables',
+          '-o',
+          path.join(outDir, `${ex.name.slice(0, -2)}.o`),
+          ex.source,
+        ]);
+    }
   });
 
   const initrd = path.join(dir, 'initrd.cpio');
-  await progress.run(`${arch}: initramfs (busybox, perf, strace, libraries, modules, init)`, async () => {
+  await progress.run(`${arch}: initramfs (busybox, perf, strace, tcc, libraries, modules, init)`, async () => {
     const copy = async (rel: string, to: string = rel, mode?: number) => {
       const dest = path.join(tree, to);
       await fs.mkdir(path.dirname(dest), { recursive: true });
@@ -637,6 +720,22 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
     await copy('usr/bin/perf', 'usr/bin/perf', 0o755);
     await copy('usr/bin/strace', 'usr/bin/strace', 0o755);
     for (const lib of await libraryClosure(stage, p.triplet, ['usr/bin/perf', 'usr/bin/strace'])) await copy(lib);
+    const before = await treeBytes(tree);
+    for (const name of TOOLCHAIN_PACKAGES) {
+      const deb = packages.find((x) => x.name === name);
+      if (!deb) throw new Error(`${name} is not among the resolved ${p.debArch} packages`);
+      for (const [rel, bytes] of await debPaths(path.join(debDir, deb.file)))
+        if (toolchainWants(rel, bytes)) await copyAsIs(stage, tree, rel);
+    }
+    // The shared libraries libc6-dev's link scripts and .so links name (libc, libm, libpthread, …),
+    // from libc6 itself — not its 8 MB of gconv modules.
+    const libc6 = packages.find((x) => x.name === 'libc6');
+    if (!libc6) throw new Error(`libc6 is not among the resolved ${p.debArch} packages`);
+    for (const [rel] of await debPaths(path.join(debDir, libc6.file)))
+      if (rel.startsWith(`lib/${p.triplet}/`) && /\.so(\.\d+)*$/.test(rel)) await copyAsIs(stage, tree, rel);
+    log(
+      `[labs:images]   ${arch}: tcc + libc headers and link files add ${(((await treeBytes(tree)) - before) / 1e6).toFixed(1)} MB to the initramfs`,
+    );
     const modules = await moduleLoadOrder(stage, kernelRelease);
     await fs.mkdir(path.join(tree, 'lib/modules'), { recursive: true });
     for (const m of modules) await fs.copyFile(m, path.join(tree, 'lib/modules', path.basename(m)));
@@ -678,6 +777,58 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
   };
   await fs.writeFile(manifestPath, JSON.stringify(manifest, null, 2));
   return manifest;
+}
+
+/** The files and symlinks a .deb installs, relative to /, with their sizes (directories left out). */
+async function debPaths(deb: string): Promise<[string, number][]> {
+  const listing = await runText('dpkg-deb', ['-c', deb]);
+  const out: [string, number][] = [];
+  for (const line of listing.split('\n')) {
+    const m = /^([-l])\S*\s+\S+\s+(\d+)\s+\S+\s+\S+\s+\.\/(.+?)(?: -> .*)?$/.exec(line);
+    if (m?.[3]) out.push([m[3], Number(m[2])]);
+  }
+  return out;
+}
+
+/**
+ * The part of the toolchain packages a learner's `tcc` needs: headers, crt files, link scripts,
+ * .so links and the small archives (libc_nonshared.a, the empty libpthread/libdl/librt stubs).
+ * Left out: documentation, the static C library (libc.a 5 MB, libm.a — tcc links dynamically),
+ * glibc's audit modules, and kernel uapi headers no libc header includes (drm, rdma, sound, …).
+ * With everything, the arm64 initramfs no longer unpacked in 256 MiB ("Initramfs unpacking
+ * failed: write error").
+ */
+function toolchainWants(rel: string, bytes: number): boolean {
+  if (rel.startsWith('usr/share/')) return false;
+  if (rel.endsWith('.a') && bytes > 64 * 1024) return false;
+  if (/^usr\/lib\/[^/]+\/audit\//.test(rel)) return false;
+  if (/^usr\/include\/(drm|rdma|sound|xen|mtd|video|misc)\//.test(rel)) return false;
+  return true;
+}
+
+/** Copies one path from the staging tree, a symlink as the same symlink, a file with its mode. */
+async function copyAsIs(stage: string, tree: string, rel: string): Promise<void> {
+  const from = path.join(stage, rel);
+  const to = path.join(tree, rel);
+  const st = await fs.lstat(to).catch(() => null);
+  if (st) return;
+  const src = await fs.lstat(from);
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  if (src.isSymbolicLink()) await fs.symlink(await fs.readlink(from), to);
+  else {
+    await fs.copyFile(from, to);
+    await fs.chmod(to, src.mode & 0o7777);
+  }
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await treeBytes(p);
+    else if (e.isFile()) total += (await fs.stat(p)).size;
+  }
+  return total;
 }
 
 async function collectPaths(base: string, rel: string, out: string[]): Promise<void> {

@@ -16,6 +16,47 @@ export const DEFAULT_VARIANTS: readonly SnapshotVariant[] = [
   { user: 'student', disk: true },
 ];
 
+/**
+ * What the image build needs to snapshot one lab after its setup: the lab's shape and its
+ * snapshot-time setup script (run as root once, at build time; the seed-dependent part runs per
+ * session after the restore). lib/content derives it from lab.yaml (`labSnapshotSpec`).
+ */
+export interface LabSnapshotSpec {
+  labId: string;
+  arches: readonly Arch[];
+  user: 'student' | 'root';
+  disk: boolean;
+  vcpus: number;
+  /**
+   * The lab disk's seed folder (host) and a hash of its files: a lab snapshot with a disk is taken
+   * with the seeded disk mounted, and sessions get a copy of that image.
+   */
+  diskSeed?: { dir: string; hash: string };
+  /** POSIX sh, run as root through the agent before the snapshot is taken (after the disk is mounted). */
+  setup: string;
+}
+
+/**
+ * Names a lab's snapshot-time setup and shape: a lab snapshot is used only when the lab being
+ * started has the same hash, so an edited setup falls back to "restore, then run the setup"
+ * until `labs:images` took a new snapshot.
+ */
+export function labSetupHash(spec: Omit<LabSnapshotSpec, 'arches'>): string {
+  return contentHash(
+    'lab-setup:1',
+    spec.labId,
+    spec.user,
+    spec.disk ? 'disk' : 'nodisk',
+    String(spec.vcpus),
+    spec.diskSeed?.hash ?? 'no-seed',
+    spec.setup,
+  ).slice(0, 16);
+}
+
+export function labVariant(spec: Pick<LabSnapshotSpec, 'user' | 'disk' | 'vcpus'>): SnapshotVariant {
+  return { user: spec.user, disk: spec.disk, ...(spec.vcpus === 1 ? {} : { vcpus: spec.vcpus }) };
+}
+
 export const ImageManifestSchema = z.object({
   arch: z.enum(['x86_64', 'aarch64']),
   hash: z.string(),
@@ -35,7 +76,11 @@ export const SnapshotManifestSchema = z.object({
   arch: z.enum(['x86_64', 'aarch64']),
   hash: z.string(),
   imageHash: z.string(),
-  variant: z.object({ user: z.enum(['student', 'root']), disk: z.boolean() }),
+  variant: z.object({ user: z.enum(['student', 'root']), disk: z.boolean(), vcpus: z.number().int().min(1).optional() }),
+  /** Set on a lab's own snapshot, taken after that lab's snapshot-time setup ran. */
+  lab: z.object({ id: z.string(), setupHash: z.string() }).optional(),
+  /** A lab snapshot's disk image as it was when the snapshot was taken (0444); sessions copy it. */
+  disk: z.string().optional(),
   accel: z.enum(['tcg', 'kvm']),
   memoryMiB: z.number(),
   tbSizeMiB: z.number(),
@@ -59,8 +104,13 @@ export function snapshotKey(arch: Arch, variant: SnapshotVariant): string {
   return `${arch}/${variantKey(variant)}`;
 }
 
+/** Where a lab's own snapshot is listed in current.json. */
+export function labSnapshotKey(arch: Arch, labId: string): string {
+  return `${arch}/lab-${labId}`;
+}
+
 export function defaultCacheDir(root: string = process.cwd()): string {
-  return path.join(root, '.cache', 'labs');
+  return path.join(/*turbopackIgnore: true*/ root, '.cache', 'labs');
 }
 
 /** Reads what the last build produced without resolving packages; null if absent or stale. */
@@ -69,7 +119,7 @@ export async function loadCurrentImages(cacheDir: string): Promise<LabImages | n
     const parsed = LabImagesSchema.parse(JSON.parse(await fs.readFile(path.join(cacheDir, 'current.json'), 'utf8')));
     const files = [
       ...Object.values(parsed.images).flatMap((i) => [i.kernel, i.initrd, i.stubKernel, i.stubInitrd]),
-      ...Object.values(parsed.snapshots).flatMap((s) => [s.state, s.ram]),
+      ...Object.values(parsed.snapshots).flatMap((s) => [s.state, s.ram, ...(s.disk ? [s.disk] : [])]),
     ];
     for (const f of files) if (!existsSync(f)) return null;
     return parsed;

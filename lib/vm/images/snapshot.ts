@@ -2,10 +2,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AgentClient } from '../agent-client';
 import { SocketConsole } from '../console';
-import { makeBlankDisk } from '../disk';
+import { makeBlankDisk, makeLabDisk } from '../disk';
 import {
   launchFor,
   MARKER_PREFIX,
+  mountLabDisk,
   PROMPT,
   SNAPSHOT_MEMORY_MIB,
   SNAPSHOT_RECIPE_VERSION,
@@ -29,12 +30,26 @@ const SNAPSHOT_SETTLE_MS = 500;
 
 type BuildLog = (line: string) => void;
 
+/** A lab's snapshot: taken after its snapshot-time setup ran as root (see LabSnapshotSpec). */
+export interface LabSetup {
+  labId: string;
+  setup: string;
+  setupHash: string;
+  /** The lab disk's seed folder: the snapshot is taken with the seeded disk mounted (disk variant only). */
+  diskSeedDir?: string;
+}
+
+/**
+ * The snapshot of (image, variant), or of a lab when `lab` is given — taken if its folder (named
+ * by a hash of everything it depends on, the lab's setup included) does not exist yet.
+ */
 export async function ensureSnapshot(
   image: ImageManifest,
   variant: SnapshotVariant,
   accel: Accel,
   cacheDir: string,
   log: BuildLog,
+  lab?: LabSetup,
 ): Promise<SnapshotManifest> {
   const qemuVersion = (await runText(ARCH_PROFILES[image.arch].qemuBinary, ['--version'])).split('\n')[0] ?? '';
   const hash = sha(
@@ -44,8 +59,10 @@ export async function ensureSnapshot(
     accel,
     variantKey(variant),
     JSON.stringify(snapshotShape(image, variant, accel)),
+    ...(lab ? [`lab:${lab.labId}`, lab.setupHash] : []),
   ).slice(0, 16);
-  const dir = path.join(cacheDir, 'snapshots', `${image.arch}-${variantKey(variant)}-${hash}`);
+  const name = lab ? `${image.arch}-lab-${lab.labId}-${hash}` : `${image.arch}-${variantKey(variant)}-${hash}`;
+  const dir = path.join(cacheDir, 'snapshots', name);
   const manifestPath = path.join(dir, 'manifest.json');
   const existing = await fs
     .readFile(manifestPath, 'utf8')
@@ -56,14 +73,34 @@ export async function ensureSnapshot(
   await fs.mkdir(dir, { recursive: true });
   const state = path.join(dir, 'state');
   const ram = path.join(dir, 'ram');
-  const { bootMs } = await takeSnapshot({ image, variant, accel, stateFile: state, ramFile: ram, workDir: dir, log });
+  const disk = lab && variant.disk ? path.join(dir, 'disk') : undefined;
+  const take = () =>
+    takeSnapshot({
+      image,
+      variant,
+      accel,
+      stateFile: state,
+      ramFile: ram,
+      workDir: dir,
+      log,
+      ...(lab ? { setup: { name: `lab ${lab.labId}`, script: lab.setup } } : {}),
+      ...(disk ? { labDisk: { seedDir: lab?.diskSeedDir, keepAs: disk } } : {}),
+    });
+  // A cold boot under TCG on a busy 2-core host can miss a timeout once; a second failure is real.
+  const { bootMs } = await take().catch((err: Error) => {
+    log(`[labs:images]   ${name}: ${err.message.split('\n')[0]} — trying once more`);
+    return take();
+  });
   await fs.chmod(state, 0o444);
   await fs.chmod(ram, 0o444);
+  if (disk) await fs.chmod(disk, 0o444);
   const manifest: SnapshotManifest = {
     arch: image.arch,
     hash,
     imageHash: image.hash,
     variant,
+    ...(lab ? { lab: { id: lab.labId, setupHash: lab.setupHash } } : {}),
+    ...(disk ? { disk } : {}),
     accel,
     memoryMiB: SNAPSHOT_MEMORY_MIB,
     tbSizeMiB: SNAPSHOT_TB_SIZE_MIB,
@@ -91,13 +128,21 @@ export async function takeSnapshot(args: {
   log: (l: string) => void;
   /** Run a busy loop this long before snapshotting (KVM probe). */
   busyLoopMs?: number;
+  /** A lab's snapshot-time setup, run as root through the agent after boot; a failure fails the snapshot. */
+  setup?: { name: string; script: string };
+  /**
+   * Snapshot with the lab's seeded disk mounted (instead of a blank one), and keep that image as
+   * `keepAs`: a session restoring this snapshot must get a copy of exactly this disk.
+   */
+  labDisk?: { seedDir: string | undefined; keepAs: string };
 }): Promise<{ bootMs: number }> {
   const { image, variant, accel, stateFile, workDir } = args;
   if (!/^[A-Za-z0-9._/-]+$/.test(stateFile)) throw new Error(`unsafe snapshot path ${stateFile}`);
   const files = vmFiles(path.join(workDir, 'boot'));
   await fs.rm(files.dir, { recursive: true, force: true });
   await fs.mkdir(files.dir, { recursive: true });
-  if (variant.disk) await makeBlankDisk(files.disk);
+  if (args.labDisk) await makeLabDisk(files.disk, args.labDisk.seedDir);
+  else if (variant.disk) await makeBlankDisk(files.disk);
   await fs.rm(args.ramFile, { force: true });
   const launch: QemuLaunch = {
     ...launchFor(image, variant, accel, files, `${MARKER_PREFIX}snapshot-build`, { file: args.ramFile, shared: true }),
@@ -130,6 +175,12 @@ export async function takeSnapshot(args: {
         }
       }
       const bootMs = Date.now() - t0;
+      // A guest whose initramfs did not fit in RAM still boots, with files missing: refuse it.
+      const boot = await agent.exec(['/bin/dmesg'], { user: 'root', timeoutMs: 10_000 });
+      if (/Initramfs unpacking failed/.test(boot.stdout))
+        throw new Error(
+          `${image.arch}: the initramfs did not fit in the guest's RAM (${boot.stdout.match(/.*Initramfs unpacking failed.*/)?.[0]?.trim()}); make the image smaller`,
+        );
       if (args.busyLoopMs) {
         // The KVM probe: kvm_pvm hosts boot fine and die ~40 s later under load.
         const script = 'end=$(( $(date +%s) + $1 )); while [ $(date +%s) -lt $end ]; do :; done; echo ok';
@@ -137,6 +188,15 @@ export async function takeSnapshot(args: {
           timeoutMs: args.busyLoopMs + 30_000,
         });
         if (r.stdout.trim() !== 'ok') throw new Error('busy loop failed');
+      }
+      if (args.labDisk) await mountLabDisk(agent, variant.user, 30_000);
+      if (args.setup) {
+        // Same as a session's setup used to be: the script on stdin, never a shell string built here.
+        const r = await agent.exec(['/bin/sh', '-s'], { user: 'root', stdin: args.setup.script, timeoutMs: 120_000 });
+        if (r.exitCode !== 0 || r.timedOut)
+          throw new Error(
+            `the setup of ${args.setup.name} failed at snapshot time (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`}): ${r.stderr.trim().slice(-500)}`,
+          );
       }
       // Let the boot's last writes settle so every clone starts from a quiet guest.
       await new Promise((r) => setTimeout(r, SNAPSHOT_SETTLE_MS));
@@ -150,8 +210,14 @@ export async function takeSnapshot(args: {
         await new Promise((r) => setTimeout(r, 50));
       }
       await qmp.execute('quit').catch(() => undefined);
+      if (args.labDisk) {
+        // QEMU has flushed the disk (migration inactivates block devices); wait for it to exit so
+        // nothing writes the image any more, then keep it.
+        await new Promise<void>((resolve) => (exited ? resolve() : child.once('exit', () => resolve())));
+        await fs.copyFile(files.disk, args.labDisk.keepAs);
+      }
       args.log(
-        `[labs:images]   ${image.arch} ${variant.user}${variant.disk ? '+disk' : ''}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`,
+        `[labs:images]   ${image.arch} ${args.setup ? `${args.setup.name} ` : ''}${variantKey(variant)}: booted to a prompt in ${(bootMs / 1000).toFixed(1)} s`,
       );
       return { bootMs };
     } finally {

@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import { LabWorkbench } from '@/app/components/LabWorkbench';
 import { RefreshWhile } from '@/app/components/RefreshWhile';
 import { requireViewerForPage } from '@/lib/auth';
-import { renderMarkdown } from '@/lib/content/render';
+import { renderInline, renderMarkdown } from '@/lib/content/render';
 import { LabIdSchema, labsPreparing, labsUnavailableReason, listLabSessions, listLabs } from '@/lib/labs';
 
 type Params = { params: Promise<{ labId: string }> };
@@ -45,7 +45,8 @@ export default async function LabPage({ params }: Params) {
             labId={lab.id}
             arches={lab.arches}
             initial={running}
-            tasks={lab.tasks.map((t) => ({ id: t.id, title: t.title, answer: t.answer, hints: t.hints }))}
+            // Hints are Markdown (inline code for commands), rendered here like the brief.
+            tasks={lab.tasks.map((t) => ({ id: t.id, title: t.title, answer: t.answer, hintsHtml: t.hints.map(renderInline) }))}
           />
         )}
       </div>

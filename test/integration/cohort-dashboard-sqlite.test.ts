@@ -1,0 +1,3 @@
+import { cohortDashboardSuite } from './cohort-dashboard-suite';
+
+cohortDashboardSuite('sqlite');

@@ -1,0 +1,3 @@
+import { cohortPermissionsSuite } from './cohort-permissions-suite';
+
+cohortPermissionsSuite('sqlite');
