@@ -8,12 +8,8 @@
  * included, so a second try needs no new session). Every pid it starts is appended to
  * /run/kmap/jobs.pids as "NAME PID" — root-only, so the grader knows which processes are the
  * lab's. Prints its own pid once both run. */
-#define _GNU_SOURCE
-#include <fcntl.h>
+#include "labkit.h"
 #include <grp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,11 +17,6 @@
 static const char *const NAMES[2] = {"crunch", "bloat"};
 static char cgroup[256];
 static int uid;
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 static pid_t start(int which) {
   pid_t pid = fork();
@@ -55,35 +46,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   mkdir("/run/kmap", 0700);
-  int ready[2];
-  if (pipe(ready) != 0) die("pipe");
-  pid_t pid = fork();
-  if (pid < 0) die("fork");
-  if (pid > 0) {
-    close(ready[1]);
-    char c;
-    if (read(ready[0], &c, 1) != 1) {
-      fprintf(stderr, "jobsd: the workloads failed to start\n");
-      return 1;
-    }
-    printf("%d\n", (int)pid);
-    return 0;
-  }
-  close(ready[0]);
-  setsid();
-  int null = open("/dev/null", O_RDWR);
-  if (null >= 0) {
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    if (null > 2) close(null);
-  }
+  int ready = start_service("the workloads failed to start");
+  detach_stdio();
   if (chdir("/") != 0) die("chdir");
   pid_t kids[2];
   for (int i = 0; i < 2; i++)
     if ((kids[i] = start(i)) < 0) _exit(1);
-  if (write(ready[1], "1", 1) != 1) _exit(1);
-  close(ready[1]);
+  service_ready(ready);
   for (;;) {
     int status;
     pid_t done = wait(&status);

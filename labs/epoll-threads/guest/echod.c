@@ -16,7 +16,7 @@
  *   reads   = one|drain          (epoll) read once per event, or read until EAGAIN
  * echod reads 32 bytes at a time, so a 64-byte message takes two reads.
  */
-#define _GNU_SOURCE
+#include "labkit.h"
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -39,37 +39,24 @@
 
 static int epoll_model = 0, edge = 0, drain = 0;
 
-static void die(const char *what) {
-  fprintf(stderr, "echod: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void read_config(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) die(path);
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    char key[64], val[64];
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    if (sscanf(line, " %63[a-z_] = %63s", key, val) != 2) continue;
-    if (strcmp(key, "model") == 0) {
-      if (strcmp(val, "threads") == 0) epoll_model = 0;
-      else if (strcmp(val, "epoll") == 0) epoll_model = 1;
-      else fprintf(stderr, "echod: model must be threads or epoll (got %s)\n", val);
-    } else if (strcmp(key, "trigger") == 0) {
-      if (strcmp(val, "level") == 0) edge = 0;
-      else if (strcmp(val, "edge") == 0) edge = 1;
-      else fprintf(stderr, "echod: trigger must be level or edge (got %s)\n", val);
-    } else if (strcmp(key, "reads") == 0) {
-      if (strcmp(val, "one") == 0) drain = 0;
-      else if (strcmp(val, "drain") == 0) drain = 1;
-      else fprintf(stderr, "echod: reads must be one or drain (got %s)\n", val);
-    } else {
-      fprintf(stderr, "echod: unknown config key %s (ignored)\n", key);
-    }
+/* One "key = value" line of the config file (see the top of this file); 0 for an unknown key. */
+static int set_option(const char *key, const char *val) {
+  if (strcmp(key, "model") == 0) {
+    if (strcmp(val, "threads") == 0) epoll_model = 0;
+    else if (strcmp(val, "epoll") == 0) epoll_model = 1;
+    else fprintf(stderr, "echod: model must be threads or epoll (got %s)\n", val);
+  } else if (strcmp(key, "trigger") == 0) {
+    if (strcmp(val, "level") == 0) edge = 0;
+    else if (strcmp(val, "edge") == 0) edge = 1;
+    else fprintf(stderr, "echod: trigger must be level or edge (got %s)\n", val);
+  } else if (strcmp(key, "reads") == 0) {
+    if (strcmp(val, "one") == 0) drain = 0;
+    else if (strcmp(val, "drain") == 0) drain = 1;
+    else fprintf(stderr, "echod: reads must be one or drain (got %s)\n", val);
+  } else {
+    return 0;
   }
-  fclose(f);
+  return 1;
 }
 
 static struct sockaddr_in loopback(int port) {
@@ -310,7 +297,7 @@ int main(int argc, char **argv) {
   const char *model = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config(argv[++i]);
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config_file(argv[++i], 1, set_option);
     else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[++i];
     else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc) nofile = atol(argv[++i]);
     else if (strcmp(argv[i], "--nproc") == 0 && i + 1 < argc) nproc = atol(argv[++i]);

@@ -12,6 +12,7 @@
  *                     thread i uses shard i % shards, the total is summed at the end.
  *   locking = on|off  off takes no lock on the hot path at all (lost updates: wrong total).
  */
+#include "labkit.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,26 +81,18 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static void read_config(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return;
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    char key[64], val[64];
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    if (sscanf(line, " %63[a-z_] = %63s", key, val) != 2) continue;
-    if (strcmp(key, "shards") == 0) {
-      nshards = atoi(val);
-      if (nshards < 1) nshards = 1;
-      if (nshards > MAX_SHARDS) nshards = MAX_SHARDS;
-    } else if (strcmp(key, "locking") == 0) {
-      locking = strcmp(val, "off") != 0;
-    } else {
-      fprintf(stderr, "counterd: unknown config key %s (ignored)\n", key);
-    }
+/* One "key = value" line of the config file (see the top of this file); 0 for an unknown key. */
+static int set_option(const char *key, const char *val) {
+  if (strcmp(key, "shards") == 0) {
+    nshards = atoi(val);
+    if (nshards < 1) nshards = 1;
+    if (nshards > MAX_SHARDS) nshards = MAX_SHARDS;
+  } else if (strcmp(key, "locking") == 0) {
+    locking = strcmp(val, "off") != 0;
+  } else {
+    return 0;
   }
-  fclose(f);
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -128,7 +121,7 @@ int main(int argc, char **argv) {
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   hot = (int)((seed * 2654435761ul >> 7) % 3);
-  if (config) read_config(config);
+  if (config) read_config_file(config, 0, set_option);
   for (int s = 0; s < MAX_SHARDS; s++) pthread_mutex_init(&shards[s].lock, NULL);
   ops_per_thread = serve ? -1 : ops / threads;
   struct timespec t0, t1;

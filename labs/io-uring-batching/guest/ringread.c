@@ -10,6 +10,7 @@
  *   batch  = 1..64        (uring) reads queued before each io_uring_enter(2), which submits them
  *                         and waits for all of their completions
  */
+#include "labkit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -26,36 +27,20 @@
 
 static int use_uring = 0, batch = 1;
 
-static void read_config(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    perror(path);
-    exit(2);
+/* One "key = value" line of the config file (see the top of this file); 0 for an unknown key. */
+static int set_option(const char *key, const char *val) {
+  if (strcmp(key, "engine") == 0) {
+    if (strcmp(val, "read") == 0) use_uring = 0;
+    else if (strcmp(val, "uring") == 0) use_uring = 1;
+    else fprintf(stderr, "ringread: engine must be read or uring (got %s)\n", val);
+  } else if (strcmp(key, "batch") == 0) {
+    batch = atoi(val);
+    if (batch < 1) batch = 1;
+    if (batch > RING_ENTRIES) batch = RING_ENTRIES;
+  } else {
+    return 0;
   }
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    char key[64], val[64];
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    if (sscanf(line, " %63[a-z_] = %63s", key, val) != 2) continue;
-    if (strcmp(key, "engine") == 0) {
-      if (strcmp(val, "read") == 0) use_uring = 0;
-      else if (strcmp(val, "uring") == 0) use_uring = 1;
-      else fprintf(stderr, "ringread: engine must be read or uring (got %s)\n", val);
-    } else if (strcmp(key, "batch") == 0) {
-      batch = atoi(val);
-      if (batch < 1) batch = 1;
-      if (batch > RING_ENTRIES) batch = RING_ENTRIES;
-    } else {
-      fprintf(stderr, "ringread: unknown config key %s (ignored)\n", key);
-    }
-  }
-  fclose(f);
-}
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
+  return 1;
 }
 
 /* ------------------------------------------------------------------ the ring */
@@ -137,7 +122,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) in = argv[++i];
     else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
-    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config(argv[++i]);
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config_file(argv[++i], 1, set_option);
     else {
       fprintf(stderr, "usage: ringread --file IN --out OUT [--config FILE]\n");
       return 2;

@@ -10,22 +10,14 @@
  * (minor) page fault in the arena; reads of the index file are served from the page cache, where
  * the kernel maps up to 16 neighbouring pages per fault (fault-around).
  */
-#include <fcntl.h>
+#include "labkit.h"
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
 #define PAGE 4096L
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 int main(int argc, char **argv) {
   (void)argv;
@@ -40,23 +32,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "imgcache: expected 'ARENA_MIB TOUCH_MIB INDEX_FILE READ_MIB' on stdin\n");
     return 2;
   }
-  int ready[2];
-  if (pipe(ready) != 0) die("pipe");
-  pid_t pid = fork();
-  if (pid < 0) die("fork");
-  if (pid > 0) {
-    /* The launcher: wait until the service has its memory in place, print its pid. */
-    close(ready[1]);
-    char c;
-    if (read(ready[0], &c, 1) != 1) {
-      fprintf(stderr, "imgcache: the service failed to start\n");
-      return 1;
-    }
-    printf("%d\n", (int)pid);
-    return 0;
-  }
-  close(ready[0]);
-  setsid();
+  int ready = start_service("the service failed to start");
   int idx = open(index, O_RDONLY);
   if (idx < 0) die(index);
   struct stat st;
@@ -77,16 +53,9 @@ int main(int argc, char **argv) {
   madvise(arena, arena_mib * MIB, MADV_NOHUGEPAGE);
   for (long off = 0; off < touch_mib * MIB; off += PAGE) arena[off] = (char)(off >> 12);
 
-  int null = open("/dev/null", O_RDWR);
-  if (null >= 0) {
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    if (null > 2) close(null);
-  }
+  detach_stdio();
   if (chdir("/") != 0) die("chdir");
-  if (write(ready[1], "1", 1) != 1) die("write");
-  close(ready[1]);
+  service_ready(ready);
   (void)sum;
   for (;;) pause();
 }

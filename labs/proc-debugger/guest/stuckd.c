@@ -21,7 +21,7 @@
  *   child  the child reportd started is gone Roles are chosen by argv[0]: stuckd re-executes
  * itself as reportd and as each helper; their configuration comes on fd 4, read and closed at once.
  */
-#define _GNU_SOURCE
+#include "labkit.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,11 +43,6 @@
 #define STATUS_FILE STATUS_DIR "/reportd.status"
 
 static const char *helpers[3] = {"indexer", "uploader", "mailer"};
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 static void read_config(char *buf, size_t len) {
   ssize_t n = read(4, buf, len - 1);

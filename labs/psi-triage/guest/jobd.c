@@ -13,28 +13,12 @@
  *           waits on the block layer
  *   idle    sleeps
  */
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "labkit.h"
 #include <grp.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
-
-static void join_cgroup(const char *dir) {
-  char path[300];
-  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-  FILE *f = fopen(path, "w");
-  if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) die(path);
-}
 
 static void run_cpu(void) {
   volatile unsigned long x = 0;
@@ -77,34 +61,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "jobd: unknown mode %s\n", mode);
     return 2;
   }
-  int ready[2];
-  if (pipe(ready) != 0) die("pipe");
-  pid_t pid = fork();
-  if (pid < 0) die("fork");
-  if (pid > 0) {
-    close(ready[1]);
-    char c;
-    if (read(ready[0], &c, 1) != 1) {
-      fprintf(stderr, "jobd: the job failed to start\n");
-      return 1;
-    }
-    printf("%d\n", (int)pid);
-    return 0;
-  }
-  close(ready[0]);
-  setsid();
+  int ready = start_service("the job failed to start");
   join_cgroup(cgroup);
   if (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0) die("setuid");
-  int null = open("/dev/null", O_RDWR);
-  if (null >= 0) {
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    if (null > 2) close(null);
-  }
+  detach_stdio();
   if (chdir("/") != 0) die("chdir");
-  if (write(ready[1], "1", 1) != 1) die("write");
-  close(ready[1]);
+  service_ready(ready);
   if (!strcmp(mode, "cpu")) run_cpu();
   if (!strcmp(mode, "memory")) run_memory();
   if (!strcmp(mode, "io")) run_io();

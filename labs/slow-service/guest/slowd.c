@@ -14,23 +14,14 @@
  * Values are clamped to a floor (a request always does some of each) and a ceiling (the host's
  * sake). With the cgroup's limits, one knob set too high turns into a stall PSI sees.
  */
-#define _GNU_SOURCE
-#include <fcntl.h>
+#include "labkit.h"
 #include <grp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 struct conf {
   long hash_rounds, scratch_mb, read_kb;
@@ -108,43 +99,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: echo 'CGROUP UID CONF' | slowd\n");
     return 2;
   }
-  int ready[2];
-  if (pipe(ready) != 0) die("pipe");
-  pid_t pid = fork();
-  if (pid < 0) die("fork");
-  if (pid > 0) {
-    close(ready[1]);
-    char c;
-    if (read(ready[0], &c, 1) != 1) {
-      fprintf(stderr, "slowd: the service failed to start\n");
-      return 1;
-    }
-    printf("%d\n", (int)pid);
-    return 0;
-  }
-  close(ready[0]);
+  int ready = start_service("the service failed to start");
   conf_path = conf;
-  setsid();
-  char procs[300];
-  snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup);
-  FILE *f = fopen(procs, "w");
-  if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) die(procs);
+  join_cgroup(cgroup);
   if (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0) die("setuid");
   int fd = open("/mnt/lab/blob", O_RDONLY | O_DIRECT);
   if (fd < 0) die("/mnt/lab/blob");
   void *buf;
   if (posix_memalign(&buf, 4096, 4096 * 1024) != 0) die("posix_memalign");
-  int null = open("/dev/null", O_RDWR);
-  if (null >= 0) {
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    if (null > 2) close(null);
-  }
+  detach_stdio();
   if (chdir("/") != 0) die("chdir");
   for (int i = 0; i < 256; i++) block[i] = (unsigned char)(i * 37);
-  if (write(ready[1], "1", 1) != 1) die("write");
-  close(ready[1]);
+  service_ready(ready);
   struct conf c = {2000, 2, 4};
   struct timespec gap = {0, 100 * 1000 * 1000};
   volatile unsigned long sink = 0;

@@ -10,6 +10,7 @@
  *                                 writev: one writev(2) per batch, an iovec per field
  *   batch = 1..1024               records gathered before each flush (write/writev)
  */
+#include "labkit.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,32 +24,21 @@
 enum { FIELDS_MODE, WRITE_MODE, WRITEV_MODE };
 static int mode = FIELDS_MODE, batch = 1;
 
-static void read_config(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    perror(path);
-    exit(2);
+/* One "key = value" line of the config file (see the top of this file); 0 for an unknown key. */
+static int set_option(const char *key, const char *val) {
+  if (strcmp(key, "flush") == 0) {
+    if (strcmp(val, "fields") == 0) mode = FIELDS_MODE;
+    else if (strcmp(val, "write") == 0) mode = WRITE_MODE;
+    else if (strcmp(val, "writev") == 0) mode = WRITEV_MODE;
+    else fprintf(stderr, "ledger: flush must be fields, write or writev (got %s)\n", val);
+  } else if (strcmp(key, "batch") == 0) {
+    batch = atoi(val);
+    if (batch < 1) batch = 1;
+    if (batch > MAX_BATCH) batch = MAX_BATCH;
+  } else {
+    return 0;
   }
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    char key[64], val[64];
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    if (sscanf(line, " %63[a-z_] = %63s", key, val) != 2) continue;
-    if (strcmp(key, "flush") == 0) {
-      if (strcmp(val, "fields") == 0) mode = FIELDS_MODE;
-      else if (strcmp(val, "write") == 0) mode = WRITE_MODE;
-      else if (strcmp(val, "writev") == 0) mode = WRITEV_MODE;
-      else fprintf(stderr, "ledger: flush must be fields, write or writev (got %s)\n", val);
-    } else if (strcmp(key, "batch") == 0) {
-      batch = atoi(val);
-      if (batch < 1) batch = 1;
-      if (batch > MAX_BATCH) batch = MAX_BATCH;
-    } else {
-      fprintf(stderr, "ledger: unknown config key %s (ignored)\n", key);
-    }
-  }
-  fclose(f);
+  return 1;
 }
 
 static void write_all(int fd, const char *p, size_t n) {
@@ -81,7 +71,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: ledger --out FILE [--records N] [--config FILE]\n");
     return 2;
   }
-  if (config) read_config(config);
+  if (config) read_config_file(config, 1, set_option);
   int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
     perror(out);

@@ -13,7 +13,7 @@
  *            splice:    splice(2) file -> pipe, then pipe -> socket
  *   chunk  = 4096..1048576   bytes per call (default 4096)
  */
-#define _GNU_SOURCE
+#include "labkit.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,34 +34,21 @@ static const char *names[] = {"readwrite", "mmap", "sendfile", "splice"};
 static int method = READWRITE;
 static long chunk = 4096;
 
-static void die(const char *what) {
-  fprintf(stderr, "filesrv: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void read_config(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) die(path);
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    char key[64], val[64];
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    if (sscanf(line, " %63[a-z_] = %63s", key, val) != 2) continue;
-    if (strcmp(key, "method") == 0) {
-      int found = 0;
-      for (int m = 0; m < 4; m++)
-        if (strcmp(val, names[m]) == 0) method = m, found = 1;
-      if (!found) fprintf(stderr, "filesrv: method must be readwrite, mmap, sendfile or splice (got %s)\n", val);
-    } else if (strcmp(key, "chunk") == 0) {
-      chunk = atol(val);
-      if (chunk < 4096) chunk = 4096;
-      if (chunk > 1048576) chunk = 1048576;
-    } else {
-      fprintf(stderr, "filesrv: unknown config key %s (ignored)\n", key);
-    }
+/* One "key = value" line of the config file (see the top of this file); 0 for an unknown key. */
+static int set_option(const char *key, const char *val) {
+  if (strcmp(key, "method") == 0) {
+    int found = 0;
+    for (int m = 0; m < 4; m++)
+      if (strcmp(val, names[m]) == 0) method = m, found = 1;
+    if (!found) fprintf(stderr, "filesrv: method must be readwrite, mmap, sendfile or splice (got %s)\n", val);
+  } else if (strcmp(key, "chunk") == 0) {
+    chunk = atol(val);
+    if (chunk < 4096) chunk = 4096;
+    if (chunk > 1048576) chunk = 1048576;
+  } else {
+    return 0;
   }
-  fclose(f);
+  return 1;
 }
 
 static void write_all(int fd, const char *p, size_t n) {
@@ -180,7 +167,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) file = argv[++i];
     else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
     else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config(argv[++i]);
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) read_config_file(argv[++i], 1, set_option);
     else if (strcmp(argv[i], "--fetch") == 0) do_fetch = 1;
     else {
       port = -1;

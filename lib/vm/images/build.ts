@@ -36,7 +36,7 @@ import { ensureSnapshot, takeSnapshot } from './snapshot';
  *   snapshots/<arch>-<variant>-<hash>/ state (QEMU migration stream), manifest.json
  *   current.json                       what the last successful build produced
  *   build-status.json                  the build in progress (step n/total), for the Labs page
- * Image hash inputs: BUILDER_VERSION, package names+versions, init, agent source, lab guest
+ * Image hash inputs: BUILDER_VERSION, package names+versions, init, agent source, labkit.h, lab guest
  * sources, the rootfs skeleton, compiler versions. Snapshot hash: image hash, QEMU version,
  * accelerator, variant and the QEMU command line shape.
  */
@@ -597,6 +597,7 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
   const initSource = await fs.readFile(path.join(root, 'lib/vm/guest/init'));
   const agentSource = await fs.readFile(path.join(root, 'lib/vm/guest/agent.c'));
   const stubSource = await fs.readFile(path.join(root, 'lib/vm/guest/pvh-stub.S'));
+  const labkitSource = await fs.readFile(path.join(root, 'lib/vm/guest/labkit.h'));
   const programs = await labPrograms(root);
   const extras = await labExtras(root);
   const programHashes = await Promise.all(
@@ -610,6 +611,7 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
     initSource,
     agentSource,
     stubSource,
+    labkitSource,
     ...programHashes,
     JSON.stringify(SKELETON),
     JSON.stringify(WANTED_MODULES),
@@ -667,8 +669,21 @@ async function buildImage(arch: Arch, root: string, cacheDir: string, progress: 
     for (const pr of programs) {
       const outDir = path.join(tree, 'opt', 'labs', pr.lab);
       await fs.mkdir(path.join(outDir, 'src'), { recursive: true });
-      await run(p.cc, ['-static', '-O2', '-g', '-pthread', '-o', path.join(outDir, pr.name), pr.source]);
+      await run(p.cc, [
+        '-static',
+        '-O2',
+        '-g',
+        '-pthread',
+        '-I',
+        path.join(root, 'lib/vm/guest'),
+        '-o',
+        path.join(outDir, pr.name),
+        pr.source,
+      ]);
       await fs.copyFile(pr.source, path.join(outDir, 'src', `${pr.name}.c`));
+      // The helpers it shares with the other lab programs, beside it, so the source reads whole.
+      if ((await fs.readFile(pr.source, 'utf8')).includes('#include "labkit.h"'))
+        await fs.writeFile(path.join(outDir, 'src', 'labkit.h'), labkitSource);
     }
     // Objects and headers a lab's own rebuild links with tcc (e.g. memory-ordering's atomics).
     for (const ex of extras) {
