@@ -23,6 +23,7 @@ import type { Viewer } from '@/lib/auth';
 import { cohortDashboard, createCohort, gradableItems } from '@/lib/cohorts';
 import { getCourse, syncCourse } from '@/lib/course';
 import { closeDb, countQueries, type Db, getDb, type Prisma } from '@/lib/db';
+import { seededRandom } from '@/lib/prng';
 import { deployMigrations, postgresReachable, throwawayPostgres } from '../test/helpers/server';
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 300);
@@ -32,18 +33,6 @@ const DAYS = 90;
 const DAY = 86_400_000;
 const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run generates the same class. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<unknown>, size = 2000) {
   for (let i = 0; i < rows.length; i += size) await insert(rows.slice(i, i + size));
 }
@@ -51,7 +40,7 @@ async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<unkno
 /** Generates the class; returns the owner and the cohort id. */
 async function seedClass(db: Db, now: Date): Promise<{ owner: Viewer; cohortId: string; counts: Record<string, number> }> {
   const course = getCourse();
-  const rand = rng(13);
+  const rand = seededRandom(13);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const owner: Viewer = { id: 'bench-instructor', email: 'bench-instructor@example.test', name: 'Bench Instructor', role: 'instructor' };
   await db.user.create({ data: { id: owner.id, email: owner.email, name: owner.name, role: owner.role } });

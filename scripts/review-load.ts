@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@/lib/db';
+import { seededRandom } from '@/lib/prng';
 import { DEFAULT_SCHEDULER_SETTINGS, newCardMemory, type ReviewRating, rateMemory } from '@/lib/srs/schedule';
 import { Browserish } from '../test/helpers/http';
 
@@ -37,18 +38,6 @@ export async function signUpLearners(base: string, n: number, prefix = 'bench'):
   return out;
 }
 
-/** Deterministic PRNG (mulberry32), so every run seeds the same histories. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pickRating(r: number): ReviewRating {
   if (r < 0.1) return 1;
   if (r < 0.15) return 2;
@@ -77,7 +66,7 @@ export async function seedHistory(db: Db, learners: Learner[], now: Date, cardsP
   const dayMs = 86_400_000;
   for (const [li, learner] of learners.entries()) {
     learner.cardIds = ids;
-    const rand = prng(1000 + li);
+    const rand = seededRandom(1000 + li);
     const states = [];
     const rows = [];
     for (const cardId of ids) {
@@ -137,7 +126,7 @@ export async function runLearners(learners: Learner[], opts: { stop: () => boole
   const started = performance.now();
   await Promise.all(
     learners.map(async (l, li) => {
-      const rand = prng((opts.seed ?? 7) + li);
+      const rand = seededRandom((opts.seed ?? 7) + li);
       let i = Math.floor(rand() * l.cardIds.length);
       while (!opts.stop()) {
         const cardId = l.cardIds[i % l.cardIds.length] ?? '';
@@ -190,7 +179,7 @@ export async function runLearnersOpenLoop(
   const inFlight: Promise<void>[] = [];
   await Promise.all(
     learners.map(async (l, li) => {
-      const rand = prng((opts.seed ?? 11) + li);
+      const rand = seededRandom((opts.seed ?? 11) + li);
       let i = Math.floor(rand() * l.cardIds.length);
       for (;;) {
         const gap = -Math.log(1 - rand()) * (1000 / opts.perLearnerPerSecond);

@@ -3,7 +3,8 @@ import { labCatalog } from '@/lib/content';
 import { getCourse } from '@/lib/course';
 import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
-import type { TaskResult } from '@/lib/grader';
+import { parseTaskResults } from '@/lib/grader';
+import type { LabAttemptView } from '@/lib/labs';
 import { scoreWalk } from '@/lib/quiz';
 import { getReviewStats, type ReviewStats } from '@/lib/srs';
 import { findManagedCohort, itemSpecs } from './cohorts';
@@ -47,27 +48,8 @@ export interface LearnerDrillDown {
     firstTry: number;
     missed: string[];
   }[];
-  labs: {
-    attemptId: string;
-    labId: string;
-    title: string;
-    arch: string;
-    checkedAt: string;
-    passed: number;
-    total: number;
-    hintsUsed: number;
-    timeSpentMs: number;
-    results: TaskResult[];
-  }[];
-}
-
-function parseResults(text: string): TaskResult[] {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? (v as TaskResult[]) : [];
-  } catch {
-    return [];
-  }
+  /** Every lab Check, as the learner's own lab page shows it, with the lab and the VM's arch. */
+  labs: (Omit<LabAttemptView, 'id'> & { attemptId: string; labId: string; title: string; arch: string })[];
 }
 
 /**
@@ -144,7 +126,7 @@ export async function learnerDrillDown(viewer: Viewer, cohortId: string, userId:
       total: a.total,
       hintsUsed: a.hintsUsed,
       timeSpentMs: a.timeSpentMs,
-      results: parseResults(a.results),
+      results: parseTaskResults(a.results),
     })),
   };
 }

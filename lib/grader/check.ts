@@ -79,6 +79,16 @@ export interface TaskResult {
   durationMs: number;
 }
 
+/** Task results as an attempt row stores them (JSON text); anything unreadable reads as none. */
+export function parseTaskResults(text: string): TaskResult[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as TaskResult[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 export interface CheckContext {
   arch: GuestArch;
   /** The session's seed: drawn truth is derived from it (see seed.ts). */

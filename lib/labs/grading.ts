@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
-import { type GuestExec, LAB_GRADERS, type LabGrader, runChecks, type ScratchVm, type TaskResult } from '@/lib/grader';
+import { type GuestExec, LAB_GRADERS, type LabGrader, parseTaskResults, runChecks, type ScratchVm, type TaskResult } from '@/lib/grader';
 import { boostCards } from '@/lib/srs';
 import { hostCompile, type LabVm } from '@/lib/vm';
 import { getLab } from './catalog';
@@ -156,15 +156,6 @@ async function gradeOnce(
   }
 }
 
-const ResultsSchemaless = (text: string): TaskResult[] => {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? (v as TaskResult[]) : [];
-  } catch {
-    return [];
-  }
-};
-
 function attemptView(a: {
   id: string;
   checkedAt: Date;
@@ -181,7 +172,7 @@ function attemptView(a: {
     total: a.total,
     hintsUsed: a.hintsUsed,
     timeSpentMs: a.timeSpentMs,
-    results: ResultsSchemaless(a.results),
+    results: parseTaskResults(a.results),
   };
 }
 
@@ -217,7 +208,7 @@ export async function labProgress(learnerId: string): Promise<Map<string, LabPro
       out.set(r.labId, p);
     }
     p.checks += 1;
-    for (const t of ResultsSchemaless(r.results)) if (t.passed) p.passed.add(t.taskId);
+    for (const t of parseTaskResults(r.results)) if (t.passed) p.passed.add(t.taskId);
   }
   return new Map([...out].map(([id, { passed, ...p }]) => [id, { ...p, passedTasks: [...passed].sort() }]));
 }

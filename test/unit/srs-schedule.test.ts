@@ -1,5 +1,6 @@
 import { createEmptyCard, fsrs, GenSeedStrategyWithCardId, type Grade, generatorParameters, StrategyMode } from 'ts-fsrs';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@/lib/prng';
 import {
   becomesLeech,
   buildDailyQueue,
@@ -18,18 +19,6 @@ import {
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 const DAY = 24 * 60;
-
-/** A small seeded PRNG (mulberry32) so the property test is repeatable. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('scheduling matches ts-fsrs for the same history', () => {
   it('gives the same card state as ts-fsrs called directly, review after review', () => {
@@ -76,7 +65,7 @@ describe('scheduling matches ts-fsrs for the same history', () => {
 
 describe('property: random rating sequences stay within what FSRS produces', () => {
   it('never schedules into the past, never a negative interval, only states 1–3 after a review', () => {
-    const rand = prng(20261206);
+    const rand = seededRandom(20261206);
     for (let cardNo = 0; cardNo < 300; cardNo += 1) {
       const cardId = `card-${cardNo}`;
       const retention = 0.7 + rand() * 0.29;
