@@ -122,7 +122,16 @@ export function ReviewCharts({ stats, partTitles, learner }: { stats: ReviewStat
         summary={`${stateRows.map((s) => `${s.value} ${s.name.toLowerCase()}`).join(', ')}; ${stats.states.leeches} leech${stats.states.leeches === 1 ? '' : 'es'}.`}
         table={{ head: ['State', 'Cards'], rows: [...stateRows.map((s) => [s.name, s.value]), ['Leeches', stats.states.leeches]] }}
       >
-        <Bars data={stateRows} x="name" series={[{ key: 'value', name: 'cards', fill: 'var(--focus)' }]} />
+        {/* Lying bars: "Relearning" and "Suspended" side by side under standing bars collide on a phone. */}
+        <ResponsiveContainer>
+          <BarChart data={stateRows} layout="vertical" margin={{ ...MARGIN, right: 16 }} accessibilityLayer={false}>
+            <CartesianGrid stroke="var(--border)" horizontal={false} />
+            <XAxis type="number" allowDecimals={false} {...AXIS} />
+            <YAxis type="category" dataKey="name" width={84} interval={0} {...AXIS} />
+            <Tooltip {...TOOLTIP} />
+            <Bar dataKey="value" name="cards" fill="var(--focus)" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
       </Figure>
 
       <Figure

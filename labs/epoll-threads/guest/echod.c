@@ -102,11 +102,23 @@ static void serve_threads(int ls) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  /* One descriptor in reserve. Out of descriptors (EMFILE), accept leaves the connection waiting
+     in the listen backlog, and its client waits with it for a slot that may never come; giving
+     the reserve back for a moment lets echod accept it and close it, so the client learns now. */
+  int spare = open("/dev/null", O_RDONLY);
   for (;;) {
     int fd = accept(ls, NULL, NULL);
     if (fd < 0) {
-      fprintf(stderr, "echod: accept: %s\n", strerror(errno));
-      sleep_ms(100);
+      int e = errno;
+      fprintf(stderr, "echod: accept: %s\n", strerror(e));
+      if (e == EMFILE && spare >= 0) {
+        close(spare);
+        int c = accept(ls, NULL, NULL);
+        if (c >= 0) close(c);
+        spare = open("/dev/null", O_RDONLY);
+      } else {
+        sleep_ms(100);
+      }
       continue;
     }
     pthread_t t;
