@@ -94,7 +94,11 @@ export function ReviewCharts({ stats, partTitles, learner }: { stats: ReviewStat
 
       <Figure
         title="True retention, last 30 days"
-        summary={`${learner ?? 'You'} recalled ${pct(stats.retention.overall.recalled, stats.retention.overall.reviews)} of ${stats.retention.overall.reviews} reviews of cards in review; ${learner ? 'their desired retention is' : 'you asked for'} ${desiredPct}%.`}
+        summary={`${
+          stats.retention.overall.reviews === 0
+            ? `No card due for review (past its learning steps) was rated in the last 30 days, so there is no retention to show yet`
+            : `${learner ?? 'You'} recalled ${pct(stats.retention.overall.recalled, stats.retention.overall.reviews)} of ${stats.retention.overall.reviews} reviews of cards in review`
+        }; ${learner ? 'their desired retention is' : 'you asked for'} ${desiredPct}%.`}
         table={{
           head: ['Part', 'Reviews', 'Recalled', 'Retention'],
           rows: retentionRows.map((r) => [r.name, r.reviews, r.recalled, pct(r.recalled, r.reviews)]),

@@ -199,3 +199,14 @@ export function lastLines(text: string, n: number): string[] {
     .filter((l) => l.length > 0)
     .slice(-n);
 }
+
+/**
+ * A TCP port for a server the grader starts in the guest, drawn from a nonce: 20000–31999, below
+ * Linux's ephemeral range (32768–60999), where the grader's own clients' sockets — hundreds per
+ * load run, lingering in TIME_WAIT and FIN_WAIT afterwards — would now and then already hold it.
+ */
+export function graderPort(nonce: string): number {
+  const n = Number.parseInt(nonce.slice(0, 6), 16);
+  if (!Number.isFinite(n)) throw new GraderError(`a port needs a hex nonce (got ${JSON.stringify(nonce.slice(0, 6))})`);
+  return 20000 + (n % 12000);
+}

@@ -6,6 +6,7 @@ import {
   expectedLedger,
   type GuestExec,
   type GuestOutput,
+  graderPort,
   guardedExec,
   hotLockOf,
   inPlaceWrites,
@@ -139,5 +140,17 @@ describe('durable-write: in-place writes', () => {
     expect(inPlaceWrites(inPlace)).toHaveLength(1);
     const readOnly = parseStraceCalls('140 openat(AT_FDCWD, "settings.conf", O_RDONLY) = 3\n');
     expect(inPlaceWrites(readOnly)).toEqual([]);
+  });
+});
+
+describe('graderPort', () => {
+  it("keeps the grader's servers below the guest's ephemeral ports, where its clients' old sockets linger", () => {
+    const ports = Array.from({ length: 2000 }, (_, i) => graderPort((i * 7919).toString(16).padStart(6, '0')));
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(20000);
+      expect(p).toBeLessThan(32768);
+    }
+    expect(new Set(ports).size).toBeGreaterThan(1500);
+    expect(() => graderPort('zzzzzz')).toThrow(/hex nonce/);
   });
 });

@@ -220,6 +220,19 @@ static void watch(int pid) {
   printf("peak threads=%ld fds=%ld vmsize_kb=%ld vmrss_kb=%ld\n", threads, fds, vmsize, vmrss);
 }
 
+/* The watched server has exited (or is a zombie): no use waiting for it to listen. */
+static int server_gone(int pid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *close_paren = strrchr(buf, ')');
+  return !close_paren || close_paren[1] != ' ' || close_paren[2] == 'Z' || close_paren[2] == 'X';
+}
+
 static int load(int port, int conns, int rounds, int pid) {
   struct rlimit rl = {(rlim_t)conns + 64, (rlim_t)conns + 64};
   setrlimit(RLIMIT_NOFILE, &rl);
@@ -231,9 +244,13 @@ static int load(int port, int conns, int rounds, int pid) {
     fds[i] = socket(AF_INET, SOCK_STREAM, 0);
     if (fds[i] < 0) die("socket");
     struct sockaddr_in a = loopback(port);
-    /* The server may still be starting: the first connection retries for up to 10 s. */
+    /* The server may still be starting: the first connection retries for up to 10 s, while it lives. */
     for (int tries = 0; connect(fds[i], (struct sockaddr *)&a, sizeof a) < 0; tries++) {
       if (i > 0 || errno != ECONNREFUSED || tries >= 200) die("connect");
+      if (pid > 0 && server_gone(pid)) {
+        fprintf(stderr, "echod: connect: the server (pid %d) exited before it listened\n", pid);
+        exit(1);
+      }
       close(fds[i]);
       sleep_ms(50);
       fds[i] = socket(AF_INET, SOCK_STREAM, 0);

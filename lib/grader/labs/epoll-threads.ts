@@ -1,4 +1,4 @@
-import { type CheckContext, type Evidence, expectOk, GraderError, type LabGrader, type Verdict } from '../check';
+import { type CheckContext, type Evidence, expectOk, GraderError, graderPort, type LabGrader, type Verdict } from '../check';
 import { drawFor } from '../seed';
 import { shieldedExec } from '../shield';
 
@@ -98,7 +98,7 @@ export function limitHit(report: LoadReport, limits: ReturnType<typeof parseLimi
 }
 
 function port(ctx: CheckContext): number {
-  return 30000 + (Number.parseInt(ctx.nonce().slice(0, 6), 16) % 20000);
+  return graderPort(ctx.nonce());
 }
 
 /** The grader's run (as the learner): echod with `serverArgs`, the load against it, then echod's limits. */

@@ -1,4 +1,4 @@
-import { type CheckContext, type Evidence, expectOk, GraderError, type LabGrader, type Verdict } from '../check';
+import { type CheckContext, type Evidence, expectOk, GraderError, graderPort, type LabGrader, type Verdict } from '../check';
 import { parseStraceCalls } from '../parse';
 import { shieldedExec } from '../shield';
 import { parseSha256sum } from './io-uring-batching';
@@ -76,8 +76,7 @@ export function serveScript(base: string, port: number): string {
 async function serveWithoutCopies(ctx: CheckContext): Promise<Verdict> {
   const n = ctx.nonce();
   const base = `/tmp/kmap-zc-${n}`;
-  const port = 30000 + (Number.parseInt(n.slice(0, 6), 16) % 20000);
-  if (!Number.isFinite(port)) throw new GraderError('bad nonce');
+  const port = graderPort(n);
   try {
     expectOk(
       'writing the file to serve',
