@@ -127,11 +127,7 @@ export function CohortCharts({ view, learners }: { view: ClassView; learners: nu
       <Figure
         title="Lab pass rates"
         height={Math.max(220, 60 + labRows.length * 30)}
-        summary={
-          labRows.length === 0
-            ? 'No graded labs in the course yet.'
-            : labRows.map((l) => `${l.name}: ${l.passed} of ${learners} passed, ${l.started} started`).join('; ')
-        }
+        summary={labSummary(labRows, learners)}
         table={{
           head: ['Lab', 'Started', 'Passed', 'Pass rate'],
           rows: labRows.map((l) => [l.name, l.started, l.passed, pct(l.passed, learners)]),
@@ -160,4 +156,14 @@ export function CohortCharts({ view, learners }: { view: ClassView; learners: nu
       </Figure>
     </div>
   );
+}
+
+/** The lab chart in words: the labs someone has started, then how many nobody has (not thirteen zeros). */
+function labSummary(rows: { name: string; started: number; passed: number }[], learners: number): string {
+  if (rows.length === 0) return 'No graded labs in the course yet.';
+  const started = rows.filter((l) => l.started > 0);
+  const idle = rows.length - started.length;
+  if (started.length === 0) return `No learner has started any of the ${rows.length} labs yet.`;
+  const said = started.map((l) => `${l.name}: ${l.passed} of ${learners} passed, ${l.started} started`).join('; ');
+  return `${said}.${idle > 0 ? ` The other ${idle} lab${idle === 1 ? '' : 's'}: not started by anyone.` : ''}`;
 }

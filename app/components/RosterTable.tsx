@@ -213,7 +213,7 @@ export function RosterTable({
                   return (
                     <td key={x.labId} data-label={title} data-testid={`lab-${x.labId}`}>
                       <span>
-                        <span className={`lab-status lab-${x.status}`}>{STATUS_LABEL[x.status]}</span>
+                        <span className={`check-status check-${x.status}`}>{STATUS_LABEL[x.status]}</span>
                         {x.attempts > 0 && (
                           <span className="muted">
                             {' '}

@@ -104,7 +104,7 @@ export default async function LearnerDrillDownPage({ params }: { params: Promise
             <details key={a.attemptId} className="card lab-check" data-testid="lab-check">
               <summary>
                 <strong>{a.title}</strong> · {a.arch} · {dateFmt.format(new Date(a.checkedAt))} UTC ·{' '}
-                <span className={a.passed === a.total ? 'lab-status lab-passed' : 'lab-status lab-in-progress'}>
+                <span className={a.passed === a.total ? 'check-status check-passed' : 'check-status check-in-progress'}>
                   {a.passed}/{a.total} tasks passed
                 </span>{' '}
                 · {a.hintsUsed} hint{a.hintsUsed === 1 ? '' : 's'} · {minutes(a.timeSpentMs)} in
