@@ -185,6 +185,19 @@ describe('browser: a cohort from creation to grade export', () => {
       await pp.locator('main h1').first().waitFor();
       await pp.screenshot({ path: screenshotPath(shot), fullPage: true });
       expect(await overflowPx(pp), `${path} at 390 px`).toBe(0);
+      if (path === cohortPath) {
+        // Each roster card keeps its values inside it: a lab's standing ("Not started") is not
+        // squeezed past the card's edge by a long lab title.
+        const spill = await pp.evaluate(() =>
+          [...document.querySelectorAll('.roster tr')].flatMap((row) => {
+            const edge = row.getBoundingClientRect().right;
+            return [...row.querySelectorAll('.check-status')]
+              .filter((s) => s.getBoundingClientRect().right > edge + 0.5)
+              .map((s) => s.closest('td')?.getAttribute('data-label') ?? '?');
+          }),
+        );
+        expect(spill, 'lab standings past the roster card').toEqual([]);
+      }
     }
     await phone.close();
     await learner.close();
