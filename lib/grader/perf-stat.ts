@@ -7,17 +7,31 @@ import { shieldedExec } from './shield';
  * grader's own binaries and a clean environment, counting syscall tracepoints in the kernel.
  *
  * perf is an instrument the grader checks before it believes it. In the aarch64 guest (QEMU TCG,
- * two vCPUs) about one run in twelve reports every counter as 0 — the workload ran, nothing was
- * counted — and now and then perf itself dies of SIGSEGV before it prints. A zero would read as
- * "no syscalls at all", i.e. a perfect score for an untouched program, so every run also counts
- * `set_tid_address`, which glibc's start-up makes once in every lab program (they are static;
- * it comes before main, so a program that later crashes has made it too). A run that did not
- * count one (or in which perf itself was killed) measured nothing and is taken again, up to six
- * times, said so in the evidence. After that the check fails with "could not gather its
- * evidence" — it never passes.
+ * two vCPUs) about one run in twenty-five reports every counter as 0 — the workload ran, nothing
+ * was counted — now and then perf itself dies of SIGSEGV before it prints, and once (CI, under the
+ * load of parallel VMs) a run counted the program's start but none of its threads' futex calls, so
+ * the untouched service passed. A zero would read as "no syscalls at all", i.e. a perfect score for
+ * an untouched program. So every run also counts calls the program is known to make, which bracket
+ * what is measured:
+ *   - `set_tid_address`, once in glibc's start-up, before main (the lab programs are static);
+ *   - `exit_group`, once at the very end (returning from main or exit());
+ *   - for a workload that starts `threads` worker threads and joins them: `set_robust_list` once
+ *     per thread including main (glibc registers each new thread's robust-futex list as it starts)
+ *     and `exit` once per worker (as it ends).
+ * A run that missed any of them (or in which perf itself was killed or timed out) did not count the
+ * whole program and is taken again, up to six times, said so in the evidence. After that the check
+ * fails with "could not gather its evidence" — it never passes.
  */
 
 export const CONTROL_EVENT = 'syscalls:sys_enter_set_tid_address';
+export const END_EVENT = 'syscalls:sys_enter_exit_group';
+export const THREAD_START_EVENT = 'syscalls:sys_enter_set_robust_list';
+export const THREAD_END_EVENT = 'syscalls:sys_enter_exit';
+
+/** The control counters for a workload with `threads` joined worker threads (0: single-threaded). */
+export function controlEvents(threads = 0): string[] {
+  return threads > 0 ? [CONTROL_EVENT, END_EVENT, THREAD_START_EVENT, THREAD_END_EVENT] : [CONTROL_EVENT, END_EVENT];
+}
 /** Void runs come in streaks when the host is busy (CI saw three in a row once): try up to six. */
 export const PERF_TRIES = 6;
 
@@ -29,13 +43,24 @@ export interface PerfStatRun {
   voided: string[];
 }
 
-/** Why a perf run measured nothing, or null when its control counter shows it counted. */
-export function voidPerfRun(out: GuestOutput, stat: PerfStat): string | null {
+/** Why a perf run did not count the whole program, or null when its control counters show it did. */
+export function voidPerfRun(out: GuestOutput, stat: PerfStat, threads = 0): string | null {
   if (out.signal !== 0) return `perf was killed by signal ${out.signal}`;
   if (out.timedOut) return 'perf timed out';
-  const control = perfCounter(stat, CONTROL_EVENT);
-  if (control === null) return `perf printed no ${CONTROL_EVENT} count`;
-  if (control < 1) return 'perf counted no set_tid_address for a program whose start-up makes one: it counted nothing';
+  const expected: [string, number, string][] = [
+    [CONTROL_EVENT, 1, 'no set_tid_address for a program whose start-up makes one: it counted nothing'],
+    [END_EVENT, 1, 'no exit_group for a program that ended: it stopped counting before the end'],
+  ];
+  if (threads > 0)
+    expected.push(
+      [THREAD_START_EVENT, threads + 1, `set_robust_list fewer than ${threads + 1} times for ${threads + 1} threads: it missed threads`],
+      [THREAD_END_EVENT, threads, `exit fewer than ${threads} times for ${threads} joined threads: it missed threads`],
+    );
+  for (const [event, least, why] of expected) {
+    const n = perfCounter(stat, event);
+    if (n === null) return `perf printed no ${event} count`;
+    if (n < least) return `perf counted ${why}`;
+  }
   return null;
 }
 
@@ -47,6 +72,8 @@ export async function perfStat(
     timeoutMs?: number;
     /** Runs before every attempt (e.g. remove an output file the workload creates exclusively). */
     beforeEach?: () => Promise<void>;
+    /** Worker threads the workload starts and joins (their start and end are counted as controls). */
+    threads?: number;
   },
 ): Promise<PerfStatRun> {
   const voided: string[] = [];
@@ -65,14 +92,14 @@ export async function perfStat(
         'stat',
         '-x,',
         '-e',
-        [...opts.events, CONTROL_EVENT].join(','),
+        [...opts.events, ...controlEvents(opts.threads)].join(','),
         '--',
         ...opts.argv,
       ],
       { user: 'student', timeoutMs: opts.timeoutMs ?? 60_000 },
     );
     const stat = parsePerfStat(out.stderr);
-    const why = voidPerfRun(out, stat);
+    const why = voidPerfRun(out, stat, opts.threads);
     if (why === null) return { out, stat, voided };
     voided.push(why);
     if (attempt >= PERF_TRIES)

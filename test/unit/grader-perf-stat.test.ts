@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraderError, type GuestExec, type GuestOutput, parsePerfStat } from '@/lib/grader';
-import { CONTROL_EVENT, perfStat, voidedNote, voidPerfRun } from '@/lib/grader/perf-stat';
+import { CONTROL_EVENT, END_EVENT, perfStat, voidedNote, voidPerfRun } from '@/lib/grader/perf-stat';
 import { shieldedExec } from '@/lib/grader/shield';
 
 /**
- * perf in the aarch64 guest sometimes counts nothing (every counter 0) or dies of SIGSEGV. Both
- * captures are real: the same counterd run under `perf stat -x,` in the aarch64 lab VM, one of
- * them a run in which perf counted nothing although the program made ~3 000 futex calls.
+ * perf in the aarch64 guest sometimes counts nothing (every counter 0), now and then misses part
+ * of a program, or dies of SIGSEGV. Both captures are real: the same `counterd --threads 4` run
+ * under the grader's `perf stat -x,` (futex plus its control counters) in the aarch64 lab VM, one
+ * of them a run in which perf counted nothing although the program made ~3 800 futex calls.
  */
 const fixture = (name: string) => readFileSync(path.join('test/fixtures/grader/aarch64', name), 'utf8');
 const counted = fixture('perf-stat-x-counted.stderr');
@@ -30,6 +31,20 @@ describe('perf runs the grader does not believe', () => {
     expect(parsePerfStat(nothing).counters.find((c) => c.event === 'syscalls:sys_enter_futex')?.value).toBe(0);
     expect(voidPerfRun(out(nothing), parsePerfStat(nothing))).toMatch(/counted nothing/);
     expect(voidPerfRun(out(counted), parsePerfStat(counted))).toBeNull();
+  });
+
+  it('a run that counted the start and end but not the threads (CI once passed the untouched service so) is void', () => {
+    // The real counted capture with the worker threads' calls taken out: main's set_tid_address,
+    // set_robust_list and exit_group remain; the four workers' futex, set_robust_list and exit do not.
+    const partial = counted
+      .replace(/^\d+,,syscalls:sys_enter_futex,/m, '0,,syscalls:sys_enter_futex,')
+      .replace(/^5,,syscalls:sys_enter_set_robust_list,/m, '1,,syscalls:sys_enter_set_robust_list,')
+      .replace(/^4,,syscalls:sys_enter_exit,/m, '0,,syscalls:sys_enter_exit,');
+    expect(partial).not.toBe(counted);
+    expect(voidPerfRun(out(partial), parsePerfStat(partial), 4)).toMatch(/missed threads/);
+    expect(voidPerfRun(out(counted), parsePerfStat(counted), 4)).toBeNull();
+    const stoppedEarly = counted.replace(/^1,,syscalls:sys_enter_exit_group,/m, '0,,syscalls:sys_enter_exit_group,');
+    expect(voidPerfRun(out(stoppedEarly), parsePerfStat(stoppedEarly))).toMatch(/stopped counting before the end/);
   });
 
   it('perf killed by a signal, timed out, or without the control line is void', () => {
@@ -58,7 +73,7 @@ describe('perf runs the grader does not believe', () => {
     expect(run.stat.counters.find((c) => c.event === 'syscalls:sys_enter_futex')?.value).toBeGreaterThan(1000);
     expect(calls).toHaveLength(3);
     expect(hooks).toBe(3);
-    expect(calls[0]).toContain(`syscalls:sys_enter_futex,${CONTROL_EVENT}`);
+    expect(calls[0]).toContain(`syscalls:sys_enter_futex,${CONTROL_EVENT},${END_EVENT}`);
     expect(calls[0]?.slice(0, 6)).toEqual(['/bin/busybox', 'env', '-i', 'HOME=/', 'PATH=/usr/bin:/bin', '/usr/bin/perf']);
     expect(voidedNote(run)).toEqual([expect.stringMatching(/measured again: .*counted nothing; perf was killed by signal 11/)]);
   });

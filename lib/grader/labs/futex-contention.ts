@@ -154,6 +154,7 @@ async function removeTheContention(ctx: CheckContext): Promise<Verdict> {
   // As the learner (their config file), but with the grader's own binaries, environment and seed.
   const measured = await perfStat(ctx, {
     events: ['syscalls:sys_enter_futex'],
+    threads: 4,
     argv: [COUNTERD, '--ops', String(OPS), '--threads', '4', '--seed', String(seed), '--config', '/home/student/counterd.conf'],
   });
   const { out: r, stat } = measured;
