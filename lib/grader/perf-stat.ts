@@ -28,10 +28,26 @@ export const END_EVENT = 'syscalls:sys_enter_exit_group';
 export const THREAD_START_EVENT = 'syscalls:sys_enter_set_robust_list';
 export const THREAD_END_EVENT = 'syscalls:sys_enter_exit';
 
-/** The control counters for a workload with `threads` joined worker threads (0: single-threaded). */
-export function controlEvents(threads = 0): string[] {
-  return threads > 0 ? [CONTROL_EVENT, END_EVENT, THREAD_START_EVENT, THREAD_END_EVENT] : [CONTROL_EVENT, END_EVENT];
+/** The control counters for a workload with `threads` joined worker threads (0: single-threaded):
+ * each event, the least count a whole run shows, and what a smaller count means. */
+function controls(threads: number): [event: string, least: number, why: string][] {
+  const bracket: [string, number, string][] = [
+    [CONTROL_EVENT, 1, 'no set_tid_address for a program whose start-up makes one: it counted nothing'],
+    [END_EVENT, 1, 'no exit_group for a program that ended: it stopped counting before the end'],
+  ];
+  if (threads <= 0) return bracket;
+  return [
+    ...bracket,
+    [THREAD_START_EVENT, threads + 1, `set_robust_list fewer than ${threads + 1} times for ${threads + 1} threads: it missed threads`],
+    [THREAD_END_EVENT, threads, `exit fewer than ${threads} times for ${threads} joined threads: it missed threads`],
+  ];
 }
+
+/** The events a run counts besides the measured ones. */
+export function controlEvents(threads = 0): string[] {
+  return controls(threads).map(([event]) => event);
+}
+
 /** Void runs come in streaks when the host is busy (CI saw three in a row once): try up to six. */
 export const PERF_TRIES = 6;
 
@@ -47,16 +63,7 @@ export interface PerfStatRun {
 export function voidPerfRun(out: GuestOutput, stat: PerfStat, threads = 0): string | null {
   if (out.signal !== 0) return `perf was killed by signal ${out.signal}`;
   if (out.timedOut) return 'perf timed out';
-  const expected: [string, number, string][] = [
-    [CONTROL_EVENT, 1, 'no set_tid_address for a program whose start-up makes one: it counted nothing'],
-    [END_EVENT, 1, 'no exit_group for a program that ended: it stopped counting before the end'],
-  ];
-  if (threads > 0)
-    expected.push(
-      [THREAD_START_EVENT, threads + 1, `set_robust_list fewer than ${threads + 1} times for ${threads + 1} threads: it missed threads`],
-      [THREAD_END_EVENT, threads, `exit fewer than ${threads} times for ${threads} joined threads: it missed threads`],
-    );
-  for (const [event, least, why] of expected) {
+  for (const [event, least, why] of controls(threads)) {
     const n = perfCounter(stat, event);
     if (n === null) return `perf printed no ${event} count`;
     if (n < least) return `perf counted ${why}`;

@@ -60,15 +60,6 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
-static struct sockaddr_in loopback(int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((unsigned short)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 static int serve(const char *file, int port) {
   int in = open(file, O_RDONLY);
   if (in < 0) die(file);

@@ -1,6 +1,7 @@
 /*
  * labkit.h — what the lab programs (the .c files in labs/<lab>/guest) share: failing loudly, reading the
- * learner's "key = value" config file, and starting a service that outlives its launcher.
+ * learner's "key = value" config file, starting a service that outlives its launcher, and the
+ * loopback address the lab servers listen on.
  *
  * Each program includes it first (it defines _GNU_SOURCE for them) and gets its own static copy;
  * the image build compiles with -I lib/vm/guest and puts this file beside every program's source
@@ -12,8 +13,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +102,16 @@ LABKIT_UNUSED static void join_cgroup(const char *dir) {
   snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
   FILE *f = fopen(procs, "w");
   if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) die(procs);
+}
+
+/* 127.0.0.1:port, for the lab servers and the grader's clients of them. */
+LABKIT_UNUSED static struct sockaddr_in loopback(int port) {
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
 }
 
 #endif
