@@ -38,7 +38,7 @@ export const labManifestSchema = z
       .optional(),
     /**
      * What the lab's VM gets. `vcpus`: contention on one vCPU looks different from contention on
-     * several (threads really run at once), so a lab may ask for up to 4; each is its own snapshot
+     * several (the guest kernel runs threads on every CPU), so a lab may ask for up to 4; each is its own snapshot
      * shape and counts against the server's VM cap (lib/vm/README.md).
      */
     resources: z

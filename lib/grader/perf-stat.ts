@@ -6,11 +6,12 @@ import { shieldedExec } from './shield';
  * `perf stat` as the graders run it: the workload as the learner (their config file) with the
  * grader's own binaries and a clean environment, counting syscall tracepoints in the kernel.
  *
- * perf is an instrument the grader checks before it believes it. In the aarch64 guest (QEMU TCG,
- * two vCPUs) about one run in twenty-five reports every counter as 0 — the workload ran, nothing
- * was counted — now and then perf itself dies of SIGSEGV before it prints, and once (CI, under the
- * load of parallel VMs) a run counted the program's start but none of its threads' futex calls, so
- * the untouched service passed. A zero would read as "no syscalls at all", i.e. a perfect score for
+ * perf is an instrument the grader checks before it believes it. In the aarch64 guest with two
+ * vCPUs on multi-threaded TCG about one run in twenty-five reported every counter as 0 — the
+ * workload ran, nothing was counted — and once (CI, under the load of parallel VMs) a run counted
+ * the program's start but none of its threads' futex calls, so the untouched service passed. Since
+ * the vCPUs take turns on one TCG thread (lib/vm/README.md) no such run was seen in 50, but perf
+ * also now and then dies of SIGSEGV before it prints, and a grader must not stake a pass on that. A zero would read as "no syscalls at all", i.e. a perfect score for
  * an untouched program. So every run also counts calls the program is known to make, which bracket
  * what is measured:
  *   - `set_tid_address`, once in glibc's start-up, before main (the lab programs are static);

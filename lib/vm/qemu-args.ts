@@ -156,10 +156,12 @@ export function buildQemuCommand(l: QemuLaunch): Command {
   if (!Number.isInteger(l.memoryMiB) || l.memoryMiB < 64 || l.memoryMiB > 4096) throw new Error('memoryMiB out of range');
   const vcpus = variantVcpus(l.variant);
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) throw new Error(`vcpus must be 1–${MAX_VCPUS}`);
-  // Several vCPUs under TCG: one host thread per vCPU (multi-threaded TCG), so a guest's threads
-  // really run at once — what a contention lab needs (README "Settings").
+  // Several vCPUs under TCG take turns on one host thread (single-threaded TCG, named because
+  // QEMU would pick multi-threaded): with a thread per vCPU, QEMU 7.2 now and then froze an x86_64
+  // guest for good when perf switched syscall tracepoints on or off while the other vCPU made
+  // syscalls — both vCPUs spinning on the kernel's just-patched code (README "Settings").
   const tb = `tb-size=${Math.max(8, Math.floor(l.tbSizeMiB))}`;
-  const accel = l.accel === 'kvm' ? 'kvm' : vcpus > 1 ? `tcg,thread=multi,${tb}` : `tcg,${tb}`;
+  const accel = l.accel === 'kvm' ? 'kvm' : vcpus > 1 ? `tcg,thread=single,${tb}` : `tcg,${tb}`;
   const args = [
     '-name',
     `${optionSafe('marker', l.marker)},debug-threads=off`,
