@@ -101,7 +101,7 @@ function port(ctx: CheckContext): number {
   return graderPort(ctx.nonce());
 }
 
-/** The grader's run (as the learner): echod with `serverArgs`, the load against it, then echod's limits. */
+/** The grader's run (as the learner): echod with `serverArgs`, the load against it, then echod's limits and its log. */
 export function echodLoadScript(p: number, serverArgs: string, rounds: number, log: string): string {
   return [
     `/bin/busybox env -i HOME=/ ${ECHOD} --port ${p} ${serverArgs} 2>${log} &`,
@@ -109,13 +109,16 @@ export function echodLoadScript(p: number, serverArgs: string, rounds: number, l
     `${ECHOD} --load --port ${p} --conns ${CONNS} --rounds ${rounds} --watch $s`,
     'echo "--- limits"',
     '/bin/cat /proc/$s/limits',
-    'kill $s; wait $s 2>/dev/null; true',
+    'kill $s; wait $s 2>/dev/null',
+    'echo "--- log"',
+    `/bin/cat ${log}; /bin/rm -f ${log}`,
   ].join('\n');
 }
 
-/** Splits the script's output into the load report and /proc/PID/limits. */
-export function parseLoadRun(stdout: string): { report: LoadReport | null; limits: ReturnType<typeof parseLimits> | null } {
-  const [loadOut, limitsOut] = stdout.split('--- limits\n');
+/** Splits the script's output into the load report, /proc/PID/limits and echod's log. */
+export function parseLoadRun(stdout: string): { report: LoadReport | null; limits: ReturnType<typeof parseLimits> | null; log: string } {
+  const [run = '', log = ''] = stdout.split('--- log\n');
+  const [loadOut, limitsOut] = run.split('--- limits\n');
   const report = parseLoadReport(loadOut ?? '');
   let limits: ReturnType<typeof parseLimits> | null = null;
   try {
@@ -123,7 +126,7 @@ export function parseLoadRun(stdout: string): { report: LoadReport | null; limit
   } catch {
     limits = null;
   }
-  return { report, limits };
+  return { report, limits, log };
 }
 
 /** runLoad, once more on another port when the port drawn was taken (`bind: Address already in use`). */
@@ -143,15 +146,13 @@ async function runLoad(ctx: CheckContext, p: number, serverArgs: string, rounds:
     'echod under load',
     await shieldedExec(exec, ctx.nonce(), ['/bin/sh', '-c', script], { user: 'student', timeoutMs: 90_000 }),
   );
-  const errs = await exec(['/bin/cat', log]);
-  await exec(['/bin/rm', '-f', log]);
-  const { report, limits } = parseLoadRun(r.stdout);
+  const { report, limits, log: echodLog } = parseLoadRun(r.stdout);
   if (!report || !limits)
     throw new GraderError(
-      `the load generator printed no report: ${r.stdout.slice(-300)} ${r.stderr.slice(-200)} (echod: ${errs.stdout.slice(-200)})`,
+      `the load generator printed no report: ${r.stdout.slice(-300)} ${r.stderr.slice(-200)} (echod: ${echodLog.slice(-200)})`,
     );
   const counts = new Map<string, number>();
-  for (const l of errs.stdout.split('\n').filter((x) => x.startsWith('echod:'))) counts.set(l, (counts.get(l) ?? 0) + 1);
+  for (const l of echodLog.split('\n').filter((x) => x.startsWith('echod:'))) counts.set(l, (counts.get(l) ?? 0) + 1);
   const logLines = [...counts].map(([l, c]) => (c > 1 ? `${l} (×${c})` : l));
   return { report, limits, logLines };
 }
