@@ -46,6 +46,11 @@ export function ReviewCharts({ stats, partTitles, learner }: { stats: ReviewStat
     ...stats.retention.byPart.map((p) => ({ name: partTitles[p.partId] ?? p.partId, reviews: p.reviews, recalled: p.recalled })),
   ].map((r) => ({ ...r, rate: r.reviews === 0 ? 0 : Math.round((r.recalled / r.reviews) * 1000) / 10 }));
   const desiredPct = Math.round(stats.retention.desired * 100);
+  const { recalled, reviews } = stats.retention.overall;
+  const retentionSaid =
+    reviews === 0
+      ? 'No card due for review (past its learning steps) was rated in the last 30 days, so there is no retention to show yet'
+      : `${learner ?? 'You'} recalled ${pct(recalled, reviews)} of ${reviews} reviews of cards in review`;
   const minutes30 = Math.round(stats.daily.reduce((a, b) => a + b.minutes, 0));
   const reviews30 = stats.daily.reduce((a, b) => a + b.reviews, 0);
 
@@ -94,11 +99,7 @@ export function ReviewCharts({ stats, partTitles, learner }: { stats: ReviewStat
 
       <Figure
         title="True retention, last 30 days"
-        summary={`${
-          stats.retention.overall.reviews === 0
-            ? `No card due for review (past its learning steps) was rated in the last 30 days, so there is no retention to show yet`
-            : `${learner ?? 'You'} recalled ${pct(stats.retention.overall.recalled, stats.retention.overall.reviews)} of ${stats.retention.overall.reviews} reviews of cards in review`
-        }; ${learner ? 'their desired retention is' : 'you asked for'} ${desiredPct}%.`}
+        summary={`${retentionSaid}; ${learner ? 'their desired retention is' : 'you asked for'} ${desiredPct}%.`}
         table={{
           head: ['Part', 'Reviews', 'Recalled', 'Retention'],
           rows: retentionRows.map((r) => [r.name, r.reviews, r.recalled, pct(r.recalled, r.reviews)]),

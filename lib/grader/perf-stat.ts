@@ -11,9 +11,9 @@ import { shieldedExec } from './shield';
  * workload ran, nothing was counted — and once (CI, under the load of parallel VMs) a run counted
  * the program's start but none of its threads' futex calls, so the untouched service passed. Since
  * the vCPUs take turns on one TCG thread (lib/vm/README.md) no such run was seen in 50, but perf
- * also now and then dies of SIGSEGV before it prints, and a grader must not stake a pass on that. A zero would read as "no syscalls at all", i.e. a perfect score for
- * an untouched program. So every run also counts calls the program is known to make, which bracket
- * what is measured:
+ * also now and then dies of SIGSEGV before it prints, and a grader must not stake a pass on that.
+ * A zero would read as "no syscalls at all", i.e. a perfect score for an untouched program. So
+ * every run also counts calls the program is known to make, which bracket what is measured:
  *   - `set_tid_address`, once in glibc's start-up, before main (the lab programs are static);
  *   - `exit_group`, once at the very end (returning from main or exit());
  *   - for a workload that starts `threads` worker threads and joins them: `set_robust_list` once

@@ -82,7 +82,7 @@ async function nameTheLock(ctx: CheckContext): Promise<Verdict> {
   let rounds = 0;
   // The service works in bursts and strace needs a moment to attach to every thread (longer on a
   // loaded host): sample half a second at a time until the busiest lock has enough calls to be sure.
-  for (let round = 0; round < SAMPLE_ROUNDS && Math.max(...perLock.values()) < MIN_HOT_CALLS; round++) {
+  for (; rounds < SAMPLE_ROUNDS && Math.max(...perLock.values()) < MIN_HOT_CALLS; rounds++) {
     const trace = `${GRADER_DIR}/futex-${ctx.nonce()}.trace`;
     // SIGINT makes strace detach cleanly at the end of the round (busybox's `timeout` counts whole
     // seconds, its `sleep` does not).
@@ -98,7 +98,6 @@ async function nameTheLock(ctx: CheckContext): Promise<Verdict> {
       ],
       { timeoutMs: 20_000 },
     );
-    rounds++;
     const out = await ctx.exec(['/bin/cat', trace], { maxOutput: 4 * 1024 * 1024 });
     await ctx.exec(['/bin/rm', '-f', trace]);
     for (const call of parseStraceCalls(out.stdout)) {
